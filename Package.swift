@@ -1,0 +1,91 @@
+// swift-tools-version:6.0
+// Dialtone — the voice userland of a DSL router.
+//
+// Layers (see README.md): C bindings (C*) → pure protocol layers (SIPCore, SDP, SIPAuth) →
+// engines and executables. Arrows point down only.
+//
+// The fuzz targets (Fuzz/) are added only when DIALTONE_FUZZ=1 is set, because they are linked with
+// `-sanitize=fuzzer` and have no `main` of their own: `make fuzz` sets it and builds them into
+// `.build-fuzz`.
+
+import PackageDescription
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let fuzzing: Bool = {
+    #if canImport(Glibc)
+    if let value = getenv("DIALTONE_FUZZ") { return String(cString: value) == "1" }
+    #endif
+    return false
+}()
+
+let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+var targets: [Target] = [
+    // C bindings
+    .systemLibrary(
+        name: "COpenSSL",
+        path: "Sources/COpenSSL",
+        pkgConfig: "libcrypto",
+        providers: [.apt(["libssl-dev"])]
+    ),
+
+    // Pure protocol layers
+    .target(name: "SIPCore", swiftSettings: swift6),
+    .target(name: "SDP", swiftSettings: swift6),
+    .target(name: "SIPAuth", dependencies: ["SIPCore", "COpenSSL"], swiftSettings: swift6),
+
+    // Test kit (a library, so benchmarks and tests share it)
+    .target(name: "DialtoneTestKit", dependencies: ["SIPCore", "SDP", "SIPAuth"], swiftSettings: swift6),
+
+    // Executables
+    .executableTarget(
+        name: "dialtone",
+        dependencies: [
+            "SIPCore", "SDP", "SIPAuth",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ],
+        swiftSettings: swift6
+    ),
+    .executableTarget(name: "dialtoned", dependencies: ["SIPCore"], swiftSettings: swift6),
+    .executableTarget(
+        name: "bench-parser",
+        dependencies: ["SIPCore", "DialtoneTestKit"],
+        path: "Bench/bench-parser",
+        swiftSettings: swift6
+    ),
+
+    // Tests
+    .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore", "DialtoneTestKit"], swiftSettings: swift6),
+    .testTarget(name: "SDPTests", dependencies: ["SDP", "DialtoneTestKit"], swiftSettings: swift6),
+    .testTarget(name: "SIPAuthTests", dependencies: ["SIPAuth", "SIPCore", "DialtoneTestKit"], swiftSettings: swift6),
+    .testTarget(name: "DialtoneCLITests", dependencies: ["DialtoneTestKit"], swiftSettings: swift6),
+]
+
+if fuzzing {
+    for name in ["FuzzSIPParser", "FuzzStreamFramer", "FuzzSDPParser", "FuzzDigestHeader"] {
+        targets.append(.executableTarget(
+            name: name,
+            dependencies: ["SIPCore", "SDP", "SIPAuth"],
+            path: "Fuzz/\(name)",
+            swiftSettings: swift6 + [.unsafeFlags(["-sanitize=fuzzer,address", "-parse-as-library"])],
+            linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address"])]
+        ))
+    }
+}
+
+let package = Package(
+    name: "Dialtone",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "dialtone", targets: ["dialtone"]),
+        .executable(name: "dialtoned", targets: ["dialtoned"]),
+        .library(name: "DialtoneTestKit", targets: ["DialtoneTestKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: targets
+)
