@@ -36,20 +36,25 @@ var targets: [Target] = [
     .target(name: "SIPCore", swiftSettings: swift6),
     .target(name: "SDP", swiftSettings: swift6),
     .target(name: "SIPAuth", dependencies: ["SIPCore", "COpenSSL"], swiftSettings: swift6),
+    .target(name: "Config", swiftSettings: swift6),
+
+    // Drivers and engines
+    .target(name: "SIPTransport", swiftSettings: swift6),
+    .target(name: "SIPEndpoint", dependencies: ["SIPCore", "SIPTransport", "Config"], swiftSettings: swift6),
 
     // Test kit (a library, so benchmarks and tests share it)
-    .target(name: "DialtoneTestKit", dependencies: ["SIPCore", "SDP", "SIPAuth"], swiftSettings: swift6),
+    .target(name: "DialtoneTestKit", dependencies: ["SIPCore", "SDP", "SIPAuth", "Config"], swiftSettings: swift6),
 
     // Executables
     .executableTarget(
         name: "dialtone",
         dependencies: [
-            "SIPCore", "SDP", "SIPAuth",
+            "SIPCore", "SDP", "SIPAuth", "Config",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         swiftSettings: swift6
     ),
-    .executableTarget(name: "dialtoned", dependencies: ["SIPCore"], swiftSettings: swift6),
+    .executableTarget(name: "dialtoned", dependencies: ["SIPCore", "SIPEndpoint", "Config"], swiftSettings: swift6),
     .executableTarget(
         name: "bench-parser",
         dependencies: ["SIPCore", "DialtoneTestKit"],
@@ -62,6 +67,7 @@ var targets: [Target] = [
     .testTarget(name: "SDPTests", dependencies: ["SDP", "DialtoneTestKit"], swiftSettings: swift6),
     .testTarget(name: "SIPAuthTests", dependencies: ["SIPAuth", "SIPCore", "DialtoneTestKit"], swiftSettings: swift6),
     .testTarget(name: "DialtoneCLITests", dependencies: ["DialtoneTestKit"], swiftSettings: swift6),
+    .testTarget(name: "SIPEndpointTests", dependencies: ["SIPEndpoint", "SIPCore", "Config", "DialtoneTestKit"], swiftSettings: swift6),
 ]
 
 if fuzzing {

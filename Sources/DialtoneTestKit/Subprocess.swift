@@ -173,7 +173,7 @@ private final class SpawnLock: @unchecked Sendable {
 
 private let spawnLock = SpawnLock()
 
-private func monotonicSeconds() -> Double {
+func monotonicSeconds() -> Double {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9

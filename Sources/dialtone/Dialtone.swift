@@ -1,4 +1,5 @@
 import ArgumentParser
+import Config
 
 /// `dialtone`: the operator's tool for the Dialtone voice userland.
 @main

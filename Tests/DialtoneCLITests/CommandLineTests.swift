@@ -44,12 +44,6 @@ import Testing
         #expect(parts.count == 3 && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) }, "\(cliWords[1])")
     }
 
-    @Test func daemonWithoutArgumentsSaysTheServiceComesLater() throws {
-        let result = try run("dialtoned", [])
-        #expect(result.exitStatus == 0)
-        #expect(result.stdoutText.contains("later issue"))
-    }
-
     @Test func daemonHelp() throws {
         for flag in ["--help", "-h"] {
             let result = try run("dialtoned", [flag])
