@@ -6,6 +6,9 @@
 #   make bench    every benchmark; each prints `NAME: ours=X peer=Y ratio=Z` last
 #   make fuzz     libFuzzer targets for FUZZ_SECONDS each (default 60)
 #   make run      the daemon on the embedded default (arrives with the SIP endpoint issue)
+#   make toolchain  aarch64 cross toolchain (Debian trixie swiftlang 6.0.3 in a chroot, arm64 sysroot)
+#   make cross      dialtoned and dialtone for aarch64 into build/cross/aarch64/
+#   make cross-test the test targets built for aarch64 and run under qemu-aarch64-static
 
 SHELL := /bin/bash
 SWIFT ?= swift
@@ -15,9 +18,10 @@ FUZZ_SECONDS ?= 60
 TEST_FUZZ_SECONDS ?= 20
 
 # Debian packages: build (libssl-dev, pkg-config), benchmarks and tests (libosip2-dev, valgrind).
-DEB_PACKAGES := pkg-config libssl-dev libosip2-dev valgrind
+DEB_PACKAGES := pkg-config libssl-dev libosip2-dev valgrind \
+	debootstrap qemu-user-static
 
-.PHONY: all deps build test unit-test fuzz fuzz-smoke bench bench-parser run clean
+.PHONY: all deps build test unit-test fuzz fuzz-smoke bench bench-parser run clean toolchain cross cross-test
 
 all: build
 
@@ -37,7 +41,7 @@ build: deps
 	$(SWIFT) build --scratch-path $(SCRATCH)
 
 # Short fuzz runs first, so the test runner's summary is the last thing printed.
-test: deps build fuzz-smoke unit-test
+test: deps build fuzz-smoke cross-test unit-test
 
 unit-test: build
 	$(SWIFT) test --scratch-path $(SCRATCH) --disable-xctest
@@ -56,5 +60,16 @@ bench-parser: deps
 run: build
 	$(SCRATCH)/debug/dialtoned
 
+# aarch64 cross toolchain: Debian trixie swiftlang 6.0.3 in a chroot (toolchain/README.md).
+toolchain: deps
+	scripts/toolchain.sh
+
+cross: toolchain
+	scripts/cross.sh build
+
+cross-test: toolchain
+	scripts/cross.sh test
+
 clean:
+	-scripts/toolchain.sh umount
 	rm -rf .build .build-* build

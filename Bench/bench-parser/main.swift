@@ -119,9 +119,17 @@ func accept(_ datagram: [UInt8]) -> Int {
         let maxForwards = try m.maxForwards() ?? 70
         var contacts = 0
         if case .addresses(let list)? = try m.contact() { contacts = list.count }
-        return Int(via.port ?? 0) &+ (via.branch?.utf8.count ?? 0) &+ (from.tag?.utf8.count ?? 0)
-            &+ (to.tag?.utf8.count ?? 0) &+ callID.utf8.count &+ Int(cseq.sequence) &+ maxForwards
-            &+ contacts &+ m.body.count
+        // One term per statement: Swift 6.0.3 cannot type-check the single expression in time.
+        var sum = Int(via.port ?? 0)
+        sum &+= via.branch?.utf8.count ?? 0
+        sum &+= from.tag?.utf8.count ?? 0
+        sum &+= to.tag?.utf8.count ?? 0
+        sum &+= callID.utf8.count
+        sum &+= Int(cseq.sequence)
+        sum &+= maxForwards
+        sum &+= contacts
+        sum &+= m.body.count
+        return sum
     } catch {
         fail("corpus message does not parse: \(error)")
     }
@@ -141,9 +149,18 @@ func parseViewsSerialize(_ datagram: [UInt8]) -> Int {
         var contacts = 0
         if case .addresses(let list)? = try m.contact() { contacts = list.count }
         let out = m.serialized()
-        return Int(via.port ?? 0) &+ (via.branch?.utf8.count ?? 0) &+ (from.tag?.utf8.count ?? 0)
-            &+ (to.tag?.utf8.count ?? 0) &+ callID.utf8.count &+ Int(cseq.sequence) &+ maxForwards
-            &+ contacts &+ m.body.count &+ out.count
+        // One term per statement: Swift 6.0.3 cannot type-check the single expression in time.
+        var sum = Int(via.port ?? 0)
+        sum &+= via.branch?.utf8.count ?? 0
+        sum &+= from.tag?.utf8.count ?? 0
+        sum &+= to.tag?.utf8.count ?? 0
+        sum &+= callID.utf8.count
+        sum &+= Int(cseq.sequence)
+        sum &+= maxForwards
+        sum &+= contacts
+        sum &+= m.body.count
+        sum &+= out.count
+        return sum
     } catch {
         fail("corpus message does not parse: \(error)")
     }

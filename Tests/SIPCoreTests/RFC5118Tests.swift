@@ -29,7 +29,7 @@ struct RFC5118Tests {
     }
 
     @Test("wire form: every message but ipv6-bad parses, and its Vias, From, To and Contact read",
-          arguments: RFC5118.names.filter { $0 != "ipv6-bad" })
+          arguments: RFC5118.parseable)
     func views(name: String) throws {
         let m = try SIPMessage.parse(datagram: RFC5118.wire(name))
         #expect(!(try m.vias()).isEmpty)
@@ -166,6 +166,9 @@ struct RFC5118Tests {
 
     /// Archive files whose Content-Length matches their bare-LF body.
     static let consistentArchive = RFC5118.names.filter { $0 != "ipv6-in-sdp" && $0 != "mult-ip-in-sdp" }
+    // Swift 6.0.3 crashes on a closure inside @Test(arguments:): the filtered lists are named here.
+    static let consistentParseable = consistentArchive.filter { $0 != "ipv6-bad" }
+    static let consistentSerializable = consistentArchive.filter { $0 != "ipv6-bad" && $0 != "ipv4-mapped-ipv6" }
 
     @Test("archive form (bare LF): same verdict as the wire form", arguments: consistentArchive)
     func archiveVerdict(name: String) {
@@ -178,7 +181,7 @@ struct RFC5118Tests {
     }
 
     @Test("archive form (bare LF): header fields read the same as the wire form",
-          arguments: consistentArchive.filter { $0 != "ipv6-bad" })
+          arguments: consistentParseable)
     func archiveFields(name: String) throws {
         let archive = try SIPMessage.parse(datagram: RFC5118.archive(name))
         let wire = try SIPMessage.parse(datagram: RFC5118.wire(name))
@@ -191,7 +194,7 @@ struct RFC5118Tests {
     }
 
     @Test("archive form without a body serializes to the wire form (LF becomes CRLF, the empty line is added)",
-          arguments: consistentArchive.filter { $0 != "ipv6-bad" && $0 != "ipv4-mapped-ipv6" })
+          arguments: consistentSerializable)
     func archiveSerialization(name: String) throws {
         let archive = try SIPMessage.parse(datagram: RFC5118.archive(name))
         #expect(archive.serialized() == RFC5118.wire(name))

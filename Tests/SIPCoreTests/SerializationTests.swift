@@ -31,7 +31,7 @@ struct SerializationTests {
         #expect(m.serialized() == bytes, "first difference at \(firstDifference(m.serialized(), bytes))")
     }
 
-    @Test("RFC 5118 wire messages round-trip", arguments: RFC5118.names.filter { $0 != "ipv6-bad" })
+    @Test("RFC 5118 wire messages round-trip", arguments: RFC5118.parseable)
     func rfc5118RoundTrip(name: String) throws {
         let bytes = RFC5118.wire(name)
         #expect(try SIPMessage.parse(datagram: bytes).serialized() == bytes)

@@ -197,8 +197,12 @@ struct StreamFramerTests {
     /// A request hidden in the body of a message whose Content-Length the parser could not read.
     static let smuggled = crlf("BYE sip:victim@example.com SIP/2.0\nVia: SIP/2.0/TCP evil;branch=z9hG4bKevil\nCall-ID: s\nCSeq: 1 BYE\nContent-Length: 0\n\n")
 
+    /// Header lines the parser skips. (Named here: Swift 6.0.3 crashes on string interpolation
+    /// inside `@Test(arguments:)`.)
+    static let unreadableLines = ["Content-Length \(smuggled.count)", "Content-Length\u{0}: \(smuggled.count)"]
+
     @Test("a header section with a line the parser skips cannot be framed: the body is never read as a message",
-          arguments: ["Content-Length \(smuggled.count)", "Content-Length\u{0}: \(smuggled.count)"])
+          arguments: unreadableLines)
     func unreadableContentLength(line: String) throws {
         let head = crlf("MESSAGE sip:a@example.com SIP/2.0\nVia: SIP/2.0/TCP h;branch=z9hG4bK1\n\(line)\n\n")
         let (events, error) = frame([head + Self.smuggled])

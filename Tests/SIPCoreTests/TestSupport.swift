@@ -32,6 +32,10 @@ enum RFC5118 {
 
     static var names: [String] { index.compactMap { $0["name"] } }
 
+    /// Every message but ipv6-bad, the one that must not parse. (A named list, not a closure in
+    /// `@Test(arguments:)`: Swift 6.0.3 crashes on those.)
+    static var parseable: [String] { names.filter { $0 != "ipv6-bad" } }
+
     static func wire(_ name: String) -> [UInt8] { Fixtures.bytes("rfc5118/wire/\(name).sip") }
     static func archive(_ name: String) -> [UInt8] { Fixtures.bytes("rfc5118/archive/\(name).dat") }
 }
