@@ -9,6 +9,8 @@
 #   make toolchain  aarch64 cross toolchain (Debian trixie swiftlang 6.0.3 in a chroot, arm64 sysroot)
 #   make cross      dialtoned and dialtone for aarch64 into build/cross/aarch64/
 #   make cross-test the test targets built for aarch64 and run under qemu-aarch64-static
+#   make image BOARD=…      root filesystem (initramfs) and kernel in build/images/<board>/
+#   make qemu-test BOARD=…  boots the image under QEMU and checks dialtoned answers SIP OPTIONS
 
 SHELL := /bin/bash
 SWIFT ?= swift
@@ -19,9 +21,11 @@ TEST_FUZZ_SECONDS ?= 20
 
 # Debian packages: build (libssl-dev, pkg-config), benchmarks and tests (libosip2-dev, valgrind).
 DEB_PACKAGES := pkg-config libssl-dev libosip2-dev valgrind \
-	debootstrap qemu-user-static
+	debootstrap qemu-user-static \
+	cpio kmod xz-utils binutils qemu-system-arm qemu-system-x86 sipsak iproute2
+BOARD ?= qemu-virt-arm64
 
-.PHONY: all deps build test unit-test fuzz fuzz-smoke bench bench-parser run clean toolchain cross cross-test
+.PHONY: all deps build test unit-test fuzz fuzz-smoke bench bench-parser run clean toolchain cross cross-test image image-binaries qemu-test
 
 all: build
 
@@ -41,7 +45,9 @@ build: deps
 	$(SWIFT) build --scratch-path $(SCRATCH)
 
 # Short fuzz runs first, so the test runner's summary is the last thing printed.
-test: deps build fuzz-smoke cross-test unit-test
+test: deps build fuzz-smoke cross-test
+	$(MAKE) --no-print-directory qemu-test BOARD=qemu-virt-arm64
+	$(MAKE) --no-print-directory unit-test
 
 unit-test: build
 	$(SWIFT) test --scratch-path $(SCRATCH) --disable-xctest
@@ -69,6 +75,22 @@ cross: toolchain
 
 cross-test: toolchain
 	scripts/cross.sh test
+
+# Host-native release build when the board's ARCH is the host's, else the aarch64 cross build.
+image-binaries: deps
+	@if scripts/board.sh host-native $(BOARD); then \
+	  $(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-image; \
+	else \
+	  $(MAKE) --no-print-directory cross; \
+	fi
+
+# build/images/$(BOARD)/: vmlinuz, initrd.cpio.gz, sizes.txt, manifest.txt
+image: image-binaries
+	scripts/image.sh $(BOARD)
+
+# Boots the image under QEMU (TCG) with the WAN in a network namespace; needs root (netns, tap).
+qemu-test: image
+	scripts/qemu-test.sh $(BOARD)
 
 clean:
 	-scripts/toolchain.sh umount

@@ -14,7 +14,7 @@
 # As a library (`. scripts/board.sh`): board_load BOARD sets BOARD_NAME, BOARD_DIR and BOARD_<KEY>.
 
 BOARD_REQUIRED_KEYS="ARCH SWIFT_TRIPLE DEB_ARCH MULTIARCH DEBIAN_SUITE KERNEL_PACKAGE QEMU_SYSTEM QEMU_MACHINE QEMU_CPU QEMU_MEMORY CONSOLE FXS_PORTS FXS_TRANSPORT WAN_IF DEFAULT_REGION"
-BOARD_OPTIONAL_KEYS="KERNEL_MODULES QEMU_NIC QEMU_SERIAL_BUS HOSTNAME KERNEL_ARGS"
+BOARD_OPTIONAL_KEYS="KERNEL_MODULES QEMU_NIC QEMU_SERIAL_BUS QEMU_DEVICES HOSTNAME KERNEL_ARGS"
 
 board_root() {
     local here
@@ -52,9 +52,8 @@ board_load() {
         [[ -n ${!v-} ]] || { board_die "$file: missing $k"; return 1; }
     done
     [[ $BOARD_QEMU_MEMORY =~ ^[0-9]+$ ]] || { board_die "$file: QEMU_MEMORY must be MiB"; return 1; }
-    BOARD_NAME=$name
-    BOARD_DIR=$root/$name
-    BOARD_FILE=$file
+    # shellcheck disable=SC2034  # read by the scripts that source this file
+    BOARD_NAME=$name BOARD_DIR=$root/$name BOARD_FILE=$file
 }
 
 board_list() {
