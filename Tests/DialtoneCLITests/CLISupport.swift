@@ -109,24 +109,5 @@ private func checkedLines(_ result: ProcessResult, expectExit: Int32?) throws ->
     return lines
 }
 
-/// Deterministic pseudo-random octets (SplitMix64), so garbage inputs are the same on every run.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func bytes(_ count: Int) -> [UInt8] {
-        (0..<count).map { _ in UInt8(truncatingIfNeeded: next()) }
-    }
-}
-
 /// Path of an RFC 4475 fixture, e.g. `rfc4475Path("invalid/clerr")`.
 func rfc4475Path(_ name: String) -> String { Fixtures.path("rfc4475/\(name).sip") }

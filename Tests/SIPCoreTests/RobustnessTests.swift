@@ -52,7 +52,7 @@ struct RobustnessTests {
     /// Interesting octets to splice in.
     static let alphabet: [UInt8] = Array(" \t\r\n:;,<>\"\\@[]%=?0x*".utf8) + [0x00, 0x7F, 0xFF, 0xC3]
 
-    static func mutate(_ input: [UInt8], _ g: inout SplitMix) -> [UInt8] {
+    static func mutate(_ input: [UInt8], _ g: inout SeededGenerator) -> [UInt8] {
         var bytes = input
         for _ in 0..<Int(g.next() % 4 + 1) {
             guard !bytes.isEmpty else { break }
@@ -72,7 +72,7 @@ struct RobustnessTests {
 
     @Test("mutated messages never crash; what parses re-serializes to a fixed point")
     func mutations() throws {
-        var g = SplitMix(seed: 4475)
+        var g = SeededGenerator(seed: 4475)
         var parsed = 0
         for round in 0..<3_000 {
             let seed = Self.seeds[round % Self.seeds.count]
@@ -97,7 +97,7 @@ struct RobustnessTests {
 
     @Test("mutated streams never crash the framer, and it never buffers more than the limit")
     func streamMutations() {
-        var g = SplitMix(seed: 5626)
+        var g = SeededGenerator(seed: 5626)
         var limits = SIPLimits()
         limits.maxMessageSize = 4_096
         for round in 0..<500 {

@@ -1,4 +1,5 @@
 import SIPCore
+import DialtoneTestKit
 import Testing
 
 /// Feeds `chunks` to a framer, collecting every event after each chunk; a thrown error ends the run.
@@ -240,7 +241,7 @@ struct StreamFramerTests {
         for name in RFC4475.names("valid") where name != "dblreq" { all += RFC4475.bytes(name) }
         let expected = messages(frame([all]).events).map { $0.serialized() }
         #expect(expected.count == 12)
-        var generator = SplitMix(seed: 42)
+        var generator = SeededGenerator(seed: 42)
         for _ in 0..<20 {
             var chunks: [[UInt8]] = []
             var i = 0
@@ -253,18 +254,5 @@ struct StreamFramerTests {
             #expect(error == nil)
             #expect(messages(events).map { $0.serialized() } == expected)
         }
-    }
-}
-
-/// A small deterministic generator, so that failures reproduce.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -80,7 +80,7 @@ struct DaemonTests {
         let r1 = try runProcess(path, ["--config", config], timeout: 10)
         #expect(r1.exitStatus == 78)
         #expect(r1.stderrText.contains("sip.listen[0]"))
-        let r2 = try runProcess(path, ["--listen", "sctp:1.2.3.4:5"], timeout: 10)
+        let r2 = try runProcess(path, ["--listen", "sctp:192.0.2.4:5"], timeout: 10)
         #expect(r2.exitStatus == 64)
         #expect(r2.stderrText.contains("transport"))
         let r3 = try runProcess(path, ["--config", dir.path + "/missing.json"], timeout: 10)

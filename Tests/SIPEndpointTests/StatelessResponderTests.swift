@@ -91,24 +91,12 @@ struct StatelessResponderTests {
             return
         }
         #expect(responder.handle(datagram: Array("\r\n\r\n".utf8), sourceHost: "192.0.2.1", sourcePort: 5060) == .absorbed("keepalive"))
-        var generator = SplitMix(seed: 42)
+        var generator = SeededGenerator(seed: 42)
         for _ in 0..<200 {
             let junk = (0..<Int(generator.next() % 300)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
             if case .replied = responder.handle(datagram: junk, sourceHost: "192.0.2.1", sourcePort: 5060) {
                 Issue.record("random bytes must not be answered")
             }
         }
-    }
-}
-
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
