@@ -33,13 +33,16 @@ var targets: [Target] = [
     ),
 
     // Pure protocol layers
+    .systemLibrary(name: "CResolv", path: "Sources/CResolv"),
+
     .target(name: "SIPCore", swiftSettings: swift6),
+    .target(name: "SIPTransaction", dependencies: ["SIPCore"], swiftSettings: swift6),
     .target(name: "SDP", swiftSettings: swift6),
     .target(name: "SIPAuth", dependencies: ["SIPCore", "COpenSSL"], swiftSettings: swift6),
     .target(name: "Config", swiftSettings: swift6),
 
     // Drivers and engines
-    .target(name: "SIPTransport", swiftSettings: swift6),
+    .target(name: "SIPTransport", dependencies: ["SIPCore", "COpenSSL", "CResolv"], swiftSettings: swift6),
     .target(name: "SIPEndpoint", dependencies: ["SIPCore", "SIPTransport", "Config"], swiftSettings: swift6),
 
     // Test kit (a library, so benchmarks and tests share it)
@@ -67,6 +70,9 @@ var targets: [Target] = [
     .testTarget(name: "SDPTests", dependencies: ["SDP", "DialtoneTestKit"], swiftSettings: swift6),
     .testTarget(name: "SIPAuthTests", dependencies: ["SIPAuth", "SIPCore", "DialtoneTestKit"], swiftSettings: swift6),
     .testTarget(name: "DialtoneCLITests", dependencies: ["DialtoneTestKit"], swiftSettings: swift6),
+    .testTarget(name: "SIPTransactionTests", dependencies: ["SIPTransaction", "SIPCore", "DialtoneTestKit"], swiftSettings: swift6),
+    .testTarget(name: "SIPTransportTests", dependencies: ["SIPTransport", "SIPCore", "DialtoneTestKit"], swiftSettings: swift6),
+    .testTarget(name: "SIPpTests", dependencies: ["SIPCore", "DialtoneTestKit"], swiftSettings: swift6),
     .testTarget(name: "SIPEndpointTests", dependencies: ["SIPEndpoint", "SIPCore", "Config", "DialtoneTestKit"], swiftSettings: swift6),
 ]
 
