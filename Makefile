@@ -22,10 +22,11 @@ TEST_FUZZ_SECONDS ?= 20
 # Debian packages: build (libssl-dev, pkg-config), benchmarks and tests (libosip2-dev, valgrind).
 DEB_PACKAGES := pkg-config libssl-dev libosip2-dev valgrind \
 	debootstrap qemu-user-static \
-	cpio kmod xz-utils binutils qemu-system-arm qemu-system-x86 sipsak iproute2
+	cpio kmod xz-utils binutils qemu-system-arm qemu-system-x86 sipsak iproute2 \
+	sip-tester kamailio dnsmasq-base openssl
 BOARD ?= qemu-virt-arm64
 
-.PHONY: all deps build test unit-test fuzz fuzz-smoke bench bench-parser run clean toolchain cross cross-test image image-binaries qemu-test
+.PHONY: all deps build test unit-test fuzz fuzz-smoke bench bench-parser bench-transactions run clean toolchain cross cross-test image image-binaries qemu-test
 
 all: build
 
@@ -58,7 +59,10 @@ fuzz-smoke: deps
 fuzz: deps
 	scripts/fuzz.sh $(FUZZ_SECONDS)
 
-bench: bench-parser
+bench: bench-parser bench-transactions
+
+bench-transactions: deps
+	scripts/bench-transactions.sh
 
 bench-parser: deps
 	scripts/bench-parser.sh

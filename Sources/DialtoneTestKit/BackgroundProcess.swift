@@ -22,8 +22,21 @@ public final class BackgroundProcess: @unchecked Sendable {
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for p in argv { free(p) } }
+        // The child starts with no blocked signals and default handlers, whatever the test runner set
+        // (a peer that inherits an ignored SIGTERM cannot be stopped cleanly).
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var emptyMask = sigset_t()
+        sigemptyset(&emptyMask)
+        posix_spawnattr_setsigmask(&attributes, &emptyMask)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for sig in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD] { sigaddset(&defaults, sig) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var pid: pid_t = 0
-        let rc = argv.withUnsafeBufferPointer { posix_spawn(&pid, executable, &actions, nil, UnsafeMutablePointer(mutating: $0.baseAddress!), nil) }
+        let rc = argv.withUnsafeBufferPointer { posix_spawn(&pid, executable, &actions, &attributes, UnsafeMutablePointer(mutating: $0.baseAddress!), nil) }
         guard rc == 0 else { throw SubprocessError(description: "posix_spawn \(executable): \(String(cString: strerror(rc)))") }
         self.pid = pid
     }

@@ -3,7 +3,7 @@ import Glibc
 #endif
 
 /// An IPv4 or IPv6 socket address (numeric), as the kernel gives and takes it.
-public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
+public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
     var storage: sockaddr_storage
     var length: socklen_t
 
@@ -70,4 +70,39 @@ public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
     public var description: String { family == AF_INET6 ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
     public static func == (a: SocketAddress, b: SocketAddress) -> Bool { a.host == b.host && a.port == b.port }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(host)
+        hasher.combine(port)
+    }
+
+    /// Whether this is an IPv6 address.
+    public var isIPv6: Bool { family == AF_INET6 }
+
+    /// Whether `text` is a numeric IPv4 or IPv6 address (brackets allowed around IPv6).
+    public static func isNumeric(_ text: String) -> Bool { SocketAddress(host: unbracketed(text), port: 0) != nil }
+
+    /// `text` without the brackets of an IPv6 reference.
+    static func unbracketed(_ text: String) -> String {
+        if text.hasPrefix("["), text.hasSuffix("]"), text.count >= 2 { return String(text.dropFirst().dropLast()) }
+        return text
+    }
+
+    /// Calls `body` with the address as a `sockaddr` pointer and its length.
+    func withSockaddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
+        var copy = storage
+        return withUnsafePointer(to: &copy) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, length) }
+        }
+    }
+
+    /// The local (`getsockname`) or remote (`getpeername`) address of a socket.
+    static func of(socket fd: Int32, peer: Bool) -> SocketAddress? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let rc = withUnsafeMutablePointer(to: &storage) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { peer ? getpeername(fd, $0, &length) : getsockname(fd, $0, &length) }
+        }
+        return rc == 0 ? SocketAddress(storage: storage, length: length) : nil
+    }
 }

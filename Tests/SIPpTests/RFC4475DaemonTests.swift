@@ -1,0 +1,164 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+import SIPCore
+import DialtoneTestKit
+
+/// Every RFC 4475 torture message sent to a running dialtoned over UDP gets the response the RFC
+/// expects from a UAS (role uas) that serves OPTIONS only, and the daemon still answers OPTIONS after.
+/// The TCP variant waits for `--listen tcp:` (issue 4).
+@Suite("RFC 4475 through dialtoned", .serialized)
+struct RFC4475DaemonTests {
+    /// Expected status per message; 0 means no response at all (a response that must be dropped).
+    /// From index.tsv's RFC text for a UAS, with RFC 3261 §8.2's order applied to an element that
+    /// implements only OPTIONS: a malformed request gets 400/505 first (§8.2, RFC 4475 §3.1.2); then
+    /// method inspection (§8.2.1) gives 405 for a known method not served and 501 for an unknown one,
+    /// before the To/Request-URI (416), Require (420) and content (415/406) checks of §8.2.2–8.2.3.
+    static let expected: [String: Int] = [
+        // §3.1.1 valid messages
+        "valid/wsinv": 405,       // INVITE: well-formed, method not served
+        "valid/intmeth": 501,     // unknown extension method
+        "valid/esc01": 405,       // INVITE, well-formed
+        "valid/escnull": 405,     // REGISTER: this element is not a registrar
+        "valid/esc02": 501,       // RE%47IST%45R is not REGISTER: unknown method
+        "valid/lwsdisp": 200,     // OPTIONS
+        "valid/longreq": 405,     // INVITE
+        "valid/dblreq": 405,      // REGISTER
+        "valid/semiuri": 200,     // OPTIONS
+        "valid/transports": 200,  // OPTIONS
+        "valid/mpart01": 405,     // MESSAGE
+        "valid/unreason": 0,      // a response: nothing was sent that it answers; dropped
+        "valid/noreason": 0,      // a response: dropped
+        // §3.1.2 invalid messages
+        "invalid/badinv01": 400,  // §3.1.2.1: 400
+        "invalid/clerr": 400,     // §3.1.2.2: over UDP, 400
+        "invalid/scalar02": 400,  // §3.1.2.4: 400 (CSeq)
+        "invalid/scalarlg": 0,    // §3.1.2.5: a response, discarded
+        "invalid/quotbal": 400,   // §3.1.2.6
+        "invalid/ltgtruri": 400,  // §3.1.2.7
+        "invalid/lwsruri": 400,   // §3.1.2.8
+        "invalid/lwsstart": 400,  // §3.1.2.9
+        "invalid/trws": 400,      // §3.1.2.10
+        "invalid/escruri": 400,   // §3.1.2.11
+        "invalid/baddate": 405,   // §3.1.2.12: the Date need not be rejected; the INVITE is not served
+        "invalid/regbadct": 400,  // §3.1.2.13
+        "invalid/badaspec": 400,  // §3.1.2.14
+        "invalid/baddn": 400,     // §3.1.2.15
+        "invalid/badvers": 505,   // §3.1.2.16: 505
+        "invalid/mismatch01": 400, // §3.1.2.17: 400
+        "invalid/mismatch02": 501, // §3.1.2.18: 501 preferred
+        "invalid/bigcode": 0,     // §3.1.2.19: a response, dropped
+        "invalid/ncl": 400,       // §3.1.2.3: negative Content-Length
+        // §3.2–3.4 semantic messages
+        "semantic/badbranch": 200, // §3.2.1? a branch of only the cookie is still well-formed: OPTIONS
+        "semantic/insuf": 400,    // §3.3.1: 400 (missing required headers)
+        "semantic/unkscm": 416,   // §3.3.2: 416
+        "semantic/novelsc": 416,  // §3.3.3: 416 (soap.beep is not a scheme this UAS serves)
+        "semantic/unksm2": 405,   // §3.3.4: REGISTER; the registrar's 400 does not apply to a UAS
+        "semantic/bext01": 420,   // §3.3.5: 420 for the Require tag (OPTIONS is served)
+        "semantic/invut": 405,    // §3.3.6: INVITE not served, before the 415 content check
+        "semantic/regaut01": 405, // §3.3.7: REGISTER
+        "semantic/multi01": 400,  // §3.3.8: 400
+        "semantic/mcl01": 400,    // §3.3.9: 400
+        "semantic/bcast": 0,      // §3.3.10: a response, dropped
+        "semantic/zeromf": 200,   // §3.3.11: a UAS answers an OPTIONS with Max-Forwards 0
+        "semantic/cparam01": 405, // §3.3.12: REGISTER
+        "semantic/cparam02": 405, // §3.3.13: REGISTER
+        "semantic/regescrt": 405, // §3.3.14: REGISTER
+        "semantic/sdp01": 405,    // §3.3.15: INVITE not served, before the 406 Accept check
+        "semantic/inv2543": 405,  // §3.4.1: accepted as RFC 2543 INVITE, which is not served
+    ]
+
+    static let folders = ["valid", "invalid", "semantic"]
+
+    /// (class/name, fixture path) for the 49 messages.
+    static func messages() -> [(name: String, relative: String)] {
+        var list: [(name: String, relative: String)] = []
+        for folder in folders {
+            for file in Fixtures.list("rfc4475/" + folder) where file.hasSuffix(".sip") {
+                list.append((folder + "/" + String(file.dropLast(4)), "rfc4475/" + folder + "/" + file))
+            }
+        }
+        return list
+    }
+
+    @Test func everyMessageGetsTheExpectedResponseOverUDP() throws {
+        try checkEveryMessage(.udp)
+    }
+
+    func checkEveryMessage(_ transport: SIPp.Transport) throws {
+        let messages = Self.messages()
+        #expect(messages.count == 49, "RFC 4475 fixtures: \(messages.count)")
+        #expect(Set(messages.map(\.name)) == Set(Self.expected.keys), "table and fixtures differ")
+
+        // Listen where the answers go: the Via sent-by ports (5060 when absent).
+        var ports: Set<UInt16> = [5060]
+        for message in messages {
+            if let via = try? SIPMessage.parse(datagram: Fixtures.bytes(message.relative)).topVia(), let port = via.port {
+                ports.insert(port)
+            }
+        }
+        let listener = try #require(LoopbackListener(ports: ports.sorted()), "no free 127.83.x.y address for ports \(ports.sorted())")
+        let (daemon, port) = try startDaemon(transport)
+        defer { daemon.terminate() }
+
+        var strays: [String] = []
+        for message in messages {
+            let bytes = Fixtures.bytes(message.relative)
+            let want = try #require(Self.expected[message.name])
+            let callID = Self.callID(of: bytes)
+            listener.send(bytes, fromPort: 5060, toPort: port)
+            // Wait for the answer to this message (matched by Call-ID); anything else is a stray.
+            var got: Int? = nil
+            let deadline = now() + (want == 0 ? 1.0 : 10.0)
+            var rounds = 0
+            while got == nil && now() < deadline && rounds < 100 {
+                rounds += 1
+                guard let datagram = listener.receive(timeout: max(0.01, deadline - now())) else { break }
+                guard let response = try? SIPMessage.parse(datagram: datagram.bytes), let code = response.statusCode else {
+                    strays.append(message.name + ": unparsable datagram")
+                    continue
+                }
+                if callID == nil || response.headers[.callID] == callID {
+                    got = code
+                } else {
+                    strays.append(message.name + ": " + String(code) + " for Call-ID " + (response.headers[.callID] ?? "-"))
+                }
+            }
+            #expect((got ?? 0) == want, "\(message.name): got \(got.map(String.init) ?? "no response"), expected \(want == 0 ? "no response" : String(want))")
+        }
+        #expect(strays.isEmpty, "unexpected datagrams: \(strays)")
+
+        // Still answering OPTIONS, and still running.
+        let options = "OPTIONS sip:127.0.0.1:" + String(port) + " SIP/2.0\r\n"
+            + "Via: SIP/2.0/UDP " + listener.address + ":5060;branch=z9hG4bK-after-torture;rport\r\n"
+            + "Max-Forwards: 70\r\nFrom: <sip:test@127.0.0.1>;tag=after\r\nTo: <sip:127.0.0.1>\r\n"
+            + "Call-ID: after-rfc4475\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+        listener.send(Array(options.utf8), fromPort: 5060, toPort: port)
+        var answered = false
+        for _ in 0..<20 {
+            guard let datagram = listener.receive(timeout: 5) else { break }
+            if let response = try? SIPMessage.parse(datagram: datagram.bytes), response.statusCode == 200,
+               response.headers[.callID] == "after-rfc4475" { answered = true; break }
+        }
+        #expect(answered, "dialtoned stopped answering OPTIONS: \(daemon.output)")
+        #expect(!daemon.hasExited)
+        let status = daemon.terminate(signal: SIGTERM, timeout: 10)
+        #expect(status.flatMap { BackgroundProcess.exitCode($0) } == 0, "dialtoned did not stop cleanly: \(daemon.output)")
+    }
+
+    /// The Call-ID the message carries, from the parse or from the headers of a failed parse.
+    static func callID(of bytes: [UInt8]) -> String? {
+        switch SIPMessage.parseDetailed(datagram: bytes, limits: .default) {
+        case .success(let message): return message.headers[.callID]
+        case .failure(let failure): return failure.headers?[.callID]
+        }
+    }
+
+    func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}
