@@ -43,7 +43,7 @@ var targets: [Target] = [
 
     // Drivers and engines
     .target(name: "SIPTransport", dependencies: ["SIPCore", "COpenSSL", "CResolv"], swiftSettings: swift6),
-    .target(name: "SIPEndpoint", dependencies: ["SIPCore", "SIPTransport", "Config"], swiftSettings: swift6),
+    .target(name: "SIPEndpoint", dependencies: ["SIPCore", "SIPTransport", "SIPTransaction", "Config"], swiftSettings: swift6),
 
     // Test kit (a library, so benchmarks and tests share it)
     .target(name: "DialtoneTestKit", dependencies: ["SIPCore", "SDP", "SIPAuth", "Config"], swiftSettings: swift6),

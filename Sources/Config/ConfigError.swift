@@ -8,6 +8,7 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let wrongType = Code("wrong-type")
         public static let invalidValue = Code("invalid-value")
         public static let unknownKey = Code("unknown-key")
+        public static let missingValue = Code("missing-value")
     }
 
     public var code: Code

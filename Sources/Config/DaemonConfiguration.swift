@@ -1,18 +1,52 @@
 /// The part of the configuration file the daemon reads today:
 ///
 /// ```json
-/// { "sip": { "listen": ["udp:0.0.0.0:5060"] } }
+/// { "sip": { "listen": ["udp:0.0.0.0:5060", "tcp:0.0.0.0:5060", "tls:0.0.0.0:5061"],
+///            "tls": { "certificate": "/etc/dialtone/sip.pem", "key": "/etc/dialtone/sip.key" },
+///            "max-transactions": 20000 } }
 /// ```
 ///
 /// Unknown top-level sections are ignored (later issues add them); unknown keys inside `sip` are
 /// errors, so a misspelt key is not silently dropped.
 public struct DaemonConfiguration: Sendable, Equatable {
     public var listen: [ListenAddress]
+    /// PEM certificate chain for `tls:` listen addresses (`sip.tls.certificate`).
+    public var tlsCertificate: String?
+    /// PEM private key for `tls:` listen addresses (`sip.tls.key`).
+    public var tlsKey: String?
+    /// Most server transactions alive at once; past it new requests get 503 (`sip.max-transactions`).
+    public var maxTransactions: Int
 
-    public init(listen: [ListenAddress]) { self.listen = listen }
+    public static let defaultMaxTransactions = 20_000
+
+    public init(listen: [ListenAddress], tlsCertificate: String? = nil, tlsKey: String? = nil,
+                maxTransactions: Int = DaemonConfiguration.defaultMaxTransactions) {
+        self.listen = listen
+        self.tlsCertificate = tlsCertificate
+        self.tlsKey = tlsKey
+        self.maxTransactions = maxTransactions
+    }
 
     /// Factory default: UDP 5060 on every IPv4 address.
     public static let factoryDefault = DaemonConfiguration(listen: [ListenAddress(transport: .udp, host: "0.0.0.0", port: 5060)])
+
+    /// Whether any listen address is TLS.
+    public var needsTLS: Bool { listen.contains { $0.transport == .tls } }
+
+    /// Checks what the keys mean together (after flags were applied): a `tls:` address needs both a
+    /// certificate and a key, and one without the other is a mistake.
+    public func validated() -> Result<DaemonConfiguration, ConfigError> {
+        if (tlsCertificate == nil) != (tlsKey == nil) {
+            let missing = tlsCertificate == nil ? "sip.tls.certificate (--tls-cert)" : "sip.tls.key (--tls-key)"
+            return .failure(ConfigError(.missingValue, "a TLS certificate and key go together: \(missing) is missing", field: "sip.tls"))
+        }
+        if let tls = listen.first(where: { $0.transport == .tls }), tlsCertificate == nil {
+            return .failure(ConfigError(.missingValue,
+                "\(tls) needs a certificate and key: set sip.tls.certificate and sip.tls.key, or pass --tls-cert FILE --tls-key FILE",
+                field: "sip.tls"))
+        }
+        return .success(self)
+    }
 
     /// Parses the configuration file's bytes.
     public static func parse(_ bytes: [UInt8]) -> Result<DaemonConfiguration, ConfigError> {
@@ -42,6 +76,25 @@ public struct DaemonConfiguration: Sendable, Equatable {
                     }
                 }
                 config.listen = addresses
+            case "tls":
+                guard case .object(let tlsMembers) = value else {
+                    return .failure(ConfigError(.wrongType, "must be an object with certificate and key", field: "sip.tls"))
+                }
+                for (tlsKey, tlsValue) in tlsMembers {
+                    guard let path = tlsValue.stringValue, !path.isEmpty else {
+                        return .failure(ConfigError(.wrongType, "must be a non-empty path", field: "sip.tls.\(tlsKey)"))
+                    }
+                    switch tlsKey {
+                    case "certificate": config.tlsCertificate = path
+                    case "key": config.tlsKey = path
+                    default: return .failure(ConfigError(.unknownKey, "unknown key", field: "sip.tls.\(tlsKey)"))
+                    }
+                }
+            case "max-transactions":
+                guard let n = value.intValue, n >= 1 else {
+                    return .failure(ConfigError(.invalidValue, "must be an integer of at least 1", field: "sip.max-transactions"))
+                }
+                config.maxTransactions = n
             default:
                 return .failure(ConfigError(.unknownKey, "unknown key", field: "sip.\(key)"))
             }

@@ -1,6 +1,6 @@
 /// A SIP listening address, written `transport:host:port` (`udp:0.0.0.0:5060`,
-/// `udp:[::1]:5060`). Only UDP is served today; TCP and TLS arrive with the transport issue and are
-/// rejected with a clear error until then.
+/// `tcp:[::1]:5060`, `tls:0.0.0.0:5061`). A `tls:` address needs a certificate and key
+/// (`DaemonConfiguration.tlsCertificate`, `tlsKey`).
 public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
     public enum Transport: String, Sendable {
         case udp
@@ -51,7 +51,6 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
         }
         guard !host.isEmpty else { return bad("empty host") }
         guard let port = UInt16(portText), port > 0 else { return bad("port must be 1-65535") }
-        guard transport == .udp else { return bad("\(transport.rawValue) is not served yet (UDP only)") }
         return .success(ListenAddress(transport: transport, host: String(host), port: port))
     }
 }

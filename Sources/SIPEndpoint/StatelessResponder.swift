@@ -1,9 +1,10 @@
 import SIPCore
 import Config
 
-/// The transaction user the daemon runs until the transaction layer arrives (issue 4): it answers
-/// statelessly (RFC 3261 §8.2.7 permits stateless UAS behaviour) and tells the truth about what it
-/// serves.
+/// The daemon's policy for requests (its transaction user until the UA and server roles arrive): what
+/// to answer, telling the truth about what it serves. `SIPEndpoint` runs it behind server
+/// transactions; `handle(datagram:…)` also answers wholly statelessly (RFC 3261 §8.2.7 permits
+/// stateless UAS behaviour), as the daemon did before the transaction layer.
 ///
 /// - OPTIONS (RFC 3261 §11.2): 200 with Allow, Accept, Supported, Accept-Language and Server.
 /// - ACK: absorbed (no response is ever sent to an ACK).
@@ -50,42 +51,86 @@ public struct StatelessResponder: Sendable {
             let partial = SIPMessage(status: 400, headers: headers)
             return reply(to: partial, status: rejection.status, reason: rejection.reason, extra: rejection.headers, sourceHost: sourceHost, sourcePort: sourcePort)
         case .success(let message):
-            guard let line = message.requestLine else { return .dropped("response to nothing this element sent") }
-            switch SIPValidator.validate(message, policy: policy) {
+            switch decide(message) {
+            case .respond(let status, let reason, let extra):
+                return reply(to: message, status: status, reason: reason, extra: extra, sourceHost: sourceHost, sourcePort: sourcePort)
+            case .cancel:
+                // No transactions here, so nothing a CANCEL could match (§9.2).
+                return reply(to: message, status: 481, reason: nil, extra: [], sourceHost: sourceHost, sourcePort: sourcePort)
+            case .absorb(let why): return .absorbed(why)
             case .drop(let why): return .dropped(why)
-            case .reject(let r):
-                if line.method == .ack { return .absorbed("malformed ACK") }
-                var extra = r.headers
-                if r.status == 405 || r.status == 501 {
-                    extra = [HeaderField(name: .allow, value: Self.allowHeader)]
-                }
-                return reply(to: message, status: r.status, reason: r.reason, extra: extra, sourceHost: sourceHost, sourcePort: sourcePort)
-            case .accept:
-                switch line.method {
-                case .ack:
-                    return .absorbed("ACK")
-                case .cancel:
-                    return reply(to: message, status: 481, reason: nil, extra: [], sourceHost: sourceHost, sourcePort: sourcePort)
-                default:
-                    return reply(to: message, status: 200, reason: nil, extra: [
-                        HeaderField(name: .allow, value: Self.allowHeader),
-                        HeaderField(name: .accept, value: "application/sdp"),
-                        HeaderField(name: .acceptLanguage, value: "en"),
-                        HeaderField(name: .supported, value: ""),
-                    ], sourceHost: sourceHost, sourcePort: sourcePort)
-                }
+            case .pending: return .dropped("no transaction to answer later through")
             }
         }
     }
 
+    /// What the policy does with a parsed message, before any routing.
+    public enum Decision: Sendable {
+        /// Answer with this status, reason phrase and extra header fields.
+        case respond(status: Int, reason: String?, headers: [HeaderField])
+        /// A well-formed CANCEL: the transaction layer answers it (200 and 487, or 481; §9.2).
+        case cancel
+        /// Take it and send nothing (an ACK).
+        case absorb(String)
+        /// Ignore it (a response, or a request the validator says to drop).
+        case drop(String)
+        /// (Transaction users only) The answer comes later, through `SIPEndpoint.respond(to:…)`; the
+        /// transaction waits in Trying or Proceeding. Never returned by this responder.
+        case pending
+    }
+
+    /// The policy's decision for `message`: the validator's verdict first, then the method.
+    public func decide(_ message: SIPMessage) -> Decision {
+        guard let line = message.requestLine else { return .drop("response to nothing this element sent") }
+        switch SIPValidator.validate(message, policy: policy) {
+        case .drop(let why): return .drop(why)
+        case .reject(let r):
+            if line.method == .ack { return .absorb("malformed ACK") }
+            var extra = r.headers
+            if r.status == 405 || r.status == 501 {
+                extra = [HeaderField(name: .allow, value: Self.allowHeader)]
+            }
+            return .respond(status: r.status, reason: r.reason, headers: extra)
+        case .accept:
+            switch line.method {
+            case .ack:
+                return .absorb("ACK")
+            case .cancel:
+                return .cancel
+            default:
+                return .respond(status: 200, reason: nil, headers: [
+                    HeaderField(name: .allow, value: Self.allowHeader),
+                    HeaderField(name: .accept, value: "application/sdp"),
+                    HeaderField(name: .acceptLanguage, value: "en"),
+                    HeaderField(name: .supported, value: ""),
+                ])
+            }
+        }
+    }
+
+    /// The response to `request` this responder sends: a To tag derived from the request (so every
+    /// retransmission and every stateless answer carries the same one; none on 100) and Server.
+    public func response(to request: SIPMessage, status: Int, reason: String?, headers: [HeaderField]) -> SIPMessage {
+        SIPMessage.response(to: request, status: status, reason: reason,
+                            toTag: status == 100 ? nil : Self.toTag(for: request),
+                            extraHeaders: headers + [HeaderField(name: .server, value: serverHeader)])
+    }
+
+    /// The stateless answer to a message that did not parse (the validator's response), built from
+    /// the header fields that did parse; nil when there is nothing to answer (no Via, or a drop).
+    public func response(toMalformed failure: SIPParseFailure) -> SIPMessage? {
+        let verdict = SIPValidator.verdict(for: failure)
+        guard case .reject(let rejection) = verdict, let headers = failure.headers, headers.contains(.via) else { return nil }
+        let partial = SIPMessage(status: 400, headers: headers)
+        return response(to: partial, status: rejection.status, reason: rejection.reason, headers: rejection.headers)
+    }
+
     /// What Allow says: the methods actually served (ACK and CANCEL are always understood).
-    static let allowHeader = "OPTIONS, ACK, CANCEL"
+    public static let allowHeader = "OPTIONS, ACK, CANCEL"
 
     private func reply(to request: SIPMessage, status: Int, reason: String?, extra: [HeaderField],
                        sourceHost: String, sourcePort: UInt16) -> Outcome {
-        var response = SIPMessage.response(to: request, status: status, reason: reason,
-                                           toTag: status == 100 ? nil : Self.toTag(for: request),
-                                           extraHeaders: extra + [HeaderField(name: .server, value: serverHeader)])
+        var response = self.response(to: request, status: status, reason: reason, headers: extra)
         // §18.2.1: note where the request really came from in the top Via (received, RFC 3581 rport).
         guard let top = try? request.topVia() else {
             // The Via itself is what is malformed (RFC 4475 badinv01): answer the source address and
@@ -109,7 +154,7 @@ public struct StatelessResponder: Sendable {
     }
 
     /// A To tag derived from the request, so retransmissions get the same tag (as Kamailio's sl does).
-    static func toTag(for request: SIPMessage) -> String {
+    public static func toTag(for request: SIPMessage) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for field in [HeaderName.callID, .from, .cseq] {
             for b in (request.headers[field] ?? "").utf8 { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }

@@ -3,20 +3,26 @@ import Glibc
 #endif
 import Config
 import SIPEndpoint
+import SIPTransport
 
-/// `dialtoned`: the Dialtone daemon. Today it answers SIP over UDP statelessly (OPTIONS 200, the
-/// correct RFC 3261 response to everything else); registration, calls and the server roles arrive with
-/// later issues. Arguments are parsed by hand: the daemon does not link ArgumentParser.
+/// `dialtoned`: the Dialtone daemon. Today it answers SIP over UDP, TCP and TLS through server
+/// transactions (OPTIONS 200, the correct RFC 3261 response to everything else); registration, calls
+/// and the server roles arrive with later issues. Arguments are parsed by hand: the daemon does not
+/// link ArgumentParser.
 
 let usage = """
-    USAGE: dialtoned [--config FILE] [--listen udp:HOST:PORT]... [--version] [--help]
+    USAGE: dialtoned [--config FILE] [--listen TRANSPORT:HOST:PORT]... [--tls-cert FILE --tls-key FILE]
+                     [--max-transactions N] [--version] [--help]
 
     The Dialtone voice daemon.
 
     OPTIONS:
       --config FILE         Configuration file (JSON). Without it, factory defaults.
-      --listen ADDRESS      Listen on ADDRESS (udp:HOST:PORT, udp:[V6]:PORT); repeatable;
-                            overrides the configuration's sip.listen.
+      --listen ADDRESS      Listen on ADDRESS: udp:HOST:PORT, tcp:HOST:PORT or tls:HOST:PORT
+                            (IPv6 as [V6]); repeatable; overrides the configuration's sip.listen.
+      --tls-cert FILE       PEM certificate chain for tls: addresses (sip.tls.certificate).
+      --tls-key FILE        PEM private key for tls: addresses (sip.tls.key).
+      --max-transactions N  Most server transactions at once; past it, 503 (sip.max-transactions).
       --version, -V         Print the version and exit.
       --help, -h            Print this help and exit.
 
@@ -44,6 +50,7 @@ if arguments.count > 1, let flag = arguments.first(where: { ["--help", "-h", "--
 }
 var configPath: String? = nil
 var listenOverride: [ListenAddress] = []
+var overrides = Overrides()
 while !arguments.isEmpty {
     let a = arguments.removeFirst()
     switch a {
@@ -62,13 +69,28 @@ while !arguments.isEmpty {
         case .success(let l): listenOverride.append(l)
         case .failure(let e): fail("\(e)")
         }
+    case "--tls-cert", "--tls-key":
+        guard let file = arguments.first, !file.isEmpty else { fail("\(a) needs a file\n\(usage)") }
+        arguments.removeFirst()
+        if a == "--tls-cert" { overrides.tlsCertificate = file } else { overrides.tlsKey = file }
+    case "--max-transactions":
+        guard let text = arguments.first, let n = Int(text), n >= 1 else { fail("--max-transactions needs a number of at least 1\n\(usage)") }
+        arguments.removeFirst()
+        overrides.maxTransactions = n
     default:
         fail("unexpected argument '\(a)'\n\(usage)")
     }
 }
 
-/// Reads the configuration (factory defaults without a file), applying `--listen`.
-func loadConfiguration(_ configPath: String?, _ listenOverride: [ListenAddress]) -> Result<DaemonConfiguration, ConfigError> {
+/// What the flags override in the configuration.
+struct Overrides {
+    var tlsCertificate: String? = nil
+    var tlsKey: String? = nil
+    var maxTransactions: Int? = nil
+}
+
+/// Reads the configuration (factory defaults without a file), applying `--listen` and the other flags.
+func loadConfiguration(_ configPath: String?, _ listenOverride: [ListenAddress], _ overrides: Overrides) -> Result<DaemonConfiguration, ConfigError> {
     var config = DaemonConfiguration.factoryDefault
     if let configPath {
         guard let bytes = readWholeFile(configPath, limit: 1 << 20) else {
@@ -80,7 +102,10 @@ func loadConfiguration(_ configPath: String?, _ listenOverride: [ListenAddress])
         }
     }
     if !listenOverride.isEmpty { config.listen = listenOverride }
-    return .success(config)
+    if let c = overrides.tlsCertificate { config.tlsCertificate = c }
+    if let k = overrides.tlsKey { config.tlsKey = k }
+    if let n = overrides.maxTransactions { config.maxTransactions = n }
+    return config.validated()
 }
 
 func readWholeFile(_ path: String, limit: Int) -> [UInt8]? {
@@ -102,25 +127,49 @@ func readWholeFile(_ path: String, limit: Int) -> [UInt8]? {
 let config: DaemonConfiguration
 let path = configPath
 let override = listenOverride
-switch loadConfiguration(path, override) {
+let flags = overrides
+switch loadConfiguration(path, override, flags) {
 case .success(let c): config = c
 case .failure(let e): fail("configuration: \(e)", status: 78)  // EX_CONFIG
 }
 
+/// The TLS server context for the configuration, nil when it has no tls: address.
+func tlsContext(for config: DaemonConfiguration) throws(EndpointError) -> TLSContext? {
+    guard config.needsTLS, let certificate = config.tlsCertificate, let key = config.tlsKey else { return nil }
+    do {
+        return try TLSContext(server: certificate, keyFile: key)
+    } catch {
+        throw EndpointError("TLS: \(error)")
+    }
+}
+
+let tls: TLSContext?
 do {
-    let loop = try UDPServiceLoop(log: { say("dialtoned: \($0)") })
-    loop.reload = {
-        switch loadConfiguration(path, override) {
-        case .success(let c): return c.listen
+    tls = try tlsContext(for: config)
+} catch {
+    fail("configuration: \(error)", status: 78)
+}
+
+do {
+    let signals = try SignalPipe()
+    let endpoint = SIPEndpoint(configuration: EndpointConfiguration(maxServerTransactions: config.maxTransactions),
+                               log: { say("dialtoned: \($0)") })
+    endpoint.reload = {
+        switch loadConfiguration(path, override, flags) {
+        case .success(let c):
+            do {
+                try endpoint.bind(c.listen, tls: try tlsContext(for: c))
+            } catch {
+                say("dialtoned: reload failed, keeping the old sockets: \(error)")
+            }
         case .failure(let e):
             say("dialtoned: configuration: \(e) (keeping the running configuration)")
-            return nil
         }
     }
-    try loop.bind(config.listen)
+    try endpoint.bind(config.listen, tls: tls)
     say("dialtoned \(DialtoneVersion.string): ready")
-    let exit = loop.run()
-    if case .terminated(let sig) = exit { say("dialtoned: stopped (signal \(sig))") }
+    let sig = endpoint.run(signals: signals)
+    say("dialtoned: stopped (signal \(sig))")
 } catch {
     fail("\(error)", status: 71)  // EX_OSERR
 }
