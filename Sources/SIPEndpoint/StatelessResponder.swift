@@ -1,4 +1,5 @@
 import SIPCore
+import SIPTransport
 import Config
 
 /// The daemon's policy for requests (its transaction user until the UA and server roles arrive): what
@@ -130,26 +131,21 @@ public struct StatelessResponder: Sendable {
 
     private func reply(to request: SIPMessage, status: Int, reason: String?, extra: [HeaderField],
                        sourceHost: String, sourcePort: UInt16) -> Outcome {
-        var response = self.response(to: request, status: status, reason: reason, headers: extra)
-        // §18.2.1: note where the request really came from in the top Via (received, RFC 3581 rport).
-        guard let top = try? request.topVia() else {
+        // §18.2.1 / RFC 3581: note where the request really came from in the top Via, the same
+        // stamping the endpoint does (ViaHandling), then route per §18.2.2.
+        var stamped = request
+        guard (try? ViaHandling.stampTopVia(of: &stamped, sourceHost: sourceHost, sourcePort: sourcePort)) != nil,
+              let top = try? stamped.topVia() else {
             // The Via itself is what is malformed (RFC 4475 badinv01): answer the source address and
             // port, the only route there is, with the Via copied as received.
             guard request.headers.contains(.via) else { return .dropped("no Via to answer to") }
+            let response = self.response(to: request, status: status, reason: reason, headers: extra)
             return .replied(Reply(bytes: response.serialized(), host: sourceHost, port: sourcePort), status: status)
         }
-        var via = top
-        if via.host.bare != sourceHost { via.received = sourceHost }
-        let rportRequested = top.rport != nil
-        if rportRequested { via.parameters.set("rport", String(sourcePort)) }
-        if let first = response.headers.firstIndex(of: .via) {
-            let values = response.headers.listValues(.via)
-            response.headers.replaceValue(at: first, with: ([via.description] + values.dropFirst()).joined(separator: ", "))
-            // Drop the other Via fields that listValues already folded into the first one.
-            while let i = response.headers.indices(of: .via).dropFirst().first { response.headers.remove(at: i) }
-        }
-        // §18.2.2 (UDP, unicast): to the source address, at the rport or the sent-by port.
-        let port = rportRequested ? sourcePort : (top.port ?? 5060)
+        let response = self.response(to: stamped, status: status, reason: reason, headers: extra)
+        // UDP unicast: always the source address (received), at rport or the sent-by port.
+        var port = sourcePort
+        if case .datagram(_, let routePort, _) = ViaHandling.responseRoute(topVia: top, connectionOpen: false) { port = routePort }
         return .replied(Reply(bytes: response.serialized(), host: sourceHost, port: port), status: status)
     }
 

@@ -44,7 +44,7 @@ struct StatelessResponderTests {
         #expect(reply.host == "192.0.2.9" && reply.port == 40000)
         let via = try r.topVia()
         #expect(via.rport == .some(40000))
-        #expect(via.received == nil)  // sent-by already is the source address
+        #expect(via.received == "192.0.2.9")  // RFC 3581 §4: added whenever rport is present
     }
 
     @Test func receivedAndSentByPortWithoutRport() throws {
