@@ -12,13 +12,18 @@ public struct EndpointConfiguration: Sendable {
     public var timers: TransactionTimers
     /// Bounds on TCP and TLS listeners and their connections.
     public var streamLimits: StreamLimits
+    /// Whether the default transaction user answers OPTIONS statelessly (`.respondStatelessly`): an
+    /// OPTIONS keepalive then costs no transaction state, as with Kamailio's `sl_send_reply`. Off, each
+    /// OPTIONS runs in a non-INVITE server transaction that lives Timer J (64·T1 over UDP).
+    public var answersOptionsStatelessly: Bool
 
     public init(maxServerTransactions: Int = 20_000, retryAfterSeconds: Int = 5, timers: TransactionTimers = .rfc3261,
-                streamLimits: StreamLimits = .default) {
+                streamLimits: StreamLimits = .default, answersOptionsStatelessly: Bool = true) {
         self.maxServerTransactions = max(1, maxServerTransactions)
         self.retryAfterSeconds = max(0, retryAfterSeconds)
         self.timers = timers
         self.streamLimits = streamLimits
+        self.answersOptionsStatelessly = answersOptionsStatelessly
     }
 
     public static let `default` = EndpointConfiguration()

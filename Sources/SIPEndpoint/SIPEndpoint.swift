@@ -39,6 +39,8 @@ public final class SIPEndpoint {
         public var overloadRejections = 0
         /// Responses sent without a transaction (malformed requests, the 503s).
         public var statelessResponses = 0
+        /// Requests the transaction user answered statelessly (`.respondStatelessly`), no transaction.
+        public var statelessAnswers = 0
         public var responsesDropped = 0
         public var timersFired = 0
         public var transportErrors = 0
@@ -67,13 +69,23 @@ public final class SIPEndpoint {
     private var transactions: [TransactionKey: ServerTransactionRecord] = [:]
     private var timers = TimerHeap<TransactionTimerEntry>()
     private var generation: UInt64 = 0
+    /// The transaction user's decision for the request a new transaction is about to deliver (asked
+    /// before the transaction exists, so a stateless answer needs none).
+    private var decisionForNewTransaction: StatelessResponder.Decision?
     private var lastSweep: UInt64 = 0
 
     public init(configuration: EndpointConfiguration = .default, log: @escaping (String) -> Void = { _ in }) {
         self.configuration = configuration
         self.log = log
         let responder = self.responder
-        self.transactionUser = { responder.decide($0) }
+        let optionsStateless = configuration.answersOptionsStatelessly
+        self.transactionUser = { request in
+            let decision = responder.decide(request)
+            if optionsStateless, request.method == .options, case .respond(let status, let reason, let headers) = decision {
+                return .respondStatelessly(status: status, reason: reason, headers: headers)
+            }
+            return decision
+        }
     }
 
     // MARK: Sockets
@@ -276,6 +288,14 @@ public final class SIPEndpoint {
             _ = transmit(response, origin: origin)
             return
         }
+        let decision = transactionUser(request)
+        statistics.transactionUserDecisions += 1
+        if case .respondStatelessly(let status, let reason, let headers) = decision {
+            statistics.statelessAnswers += 1
+            statistics.statelessResponses += 1
+            _ = transmit(responder.response(to: request, status: status, reason: reason, headers: headers), origin: origin)
+            return
+        }
         let reliable = origin.isReliable
         let machine: ServerTransactionRecord.Machine = method == .invite
             ? .invite(InviteServerTransaction(request: request, reliable: reliable, timers: configuration.timers, sendTrying: false))
@@ -283,13 +303,15 @@ public final class SIPEndpoint {
         let record = ServerTransactionRecord(machine: machine, origin: origin)
         transactions[key] = record
         statistics.transactionsCreated += 1
+        decisionForNewTransaction = decision
         apply(record.start(now: now), to: record, key: key, now: now)
+        decisionForNewTransaction = nil
     }
 
     private func answerStatelessly(_ request: SIPMessage, origin: RequestOrigin) {
         let response: SIPMessage
         switch transactionUser(request) {
-        case .respond(let status, let reason, let headers):
+        case .respond(let status, let reason, let headers), .respondStatelessly(let status, let reason, let headers):
             response = responder.response(to: request, status: status, reason: reason, headers: headers)
         case .cancel:
             response = responder.response(to: request, status: 481, reason: nil, headers: [])
@@ -334,9 +356,16 @@ public final class SIPEndpoint {
     /// transaction.
     private func deliver(_ request: SIPMessage, to record: ServerTransactionRecord, key: TransactionKey, now: Instant) {
         guard request.method != .ack else { return }  // an ACK in Accepted: a dialog's business
-        statistics.transactionUserDecisions += 1
-        switch transactionUser(request) {
-        case .respond(let status, let reason, let headers):
+        let decision: StatelessResponder.Decision
+        if let made = decisionForNewTransaction {
+            decision = made
+            decisionForNewTransaction = nil
+        } else {
+            statistics.transactionUserDecisions += 1
+            decision = transactionUser(request)
+        }
+        switch decision {
+        case .respond(let status, let reason, let headers), .respondStatelessly(let status, let reason, let headers):
             let response = responder.response(to: request, status: status, reason: reason, headers: headers)
             apply(record.sendResponse(response, now: now), to: record, key: key, now: now)
         case .cancel:

@@ -53,7 +53,7 @@ public struct StatelessResponder: Sendable {
             return reply(to: partial, status: rejection.status, reason: rejection.reason, extra: rejection.headers, sourceHost: sourceHost, sourcePort: sourcePort)
         case .success(let message):
             switch decide(message) {
-            case .respond(let status, let reason, let extra):
+            case .respond(let status, let reason, let extra), .respondStatelessly(let status, let reason, let extra):
                 return reply(to: message, status: status, reason: reason, extra: extra, sourceHost: sourceHost, sourcePort: sourcePort)
             case .cancel:
                 // No transactions here, so nothing a CANCEL could match (§9.2).
@@ -69,6 +69,12 @@ public struct StatelessResponder: Sendable {
     public enum Decision: Sendable {
         /// Answer with this status, reason phrase and extra header fields.
         case respond(status: Int, reason: String?, headers: [HeaderField])
+        /// (Transaction users only) Answer so without keeping a transaction (RFC 3261 §8.2.7): for
+        /// answers that are a pure function of the request, like Kamailio's `sl_send_reply`. A
+        /// retransmission is decided again and gets the same octets (the To tag is derived from the
+        /// request), and no state outlives the answer: how an OPTIONS keepalive flood stays cheap, where
+        /// a transaction would hold each request for Timer J (32 s over UDP).
+        case respondStatelessly(status: Int, reason: String?, headers: [HeaderField])
         /// A well-formed CANCEL: the transaction layer answers it (200 and 487, or 481; §9.2).
         case cancel
         /// Take it and send nothing (an ACK).

@@ -118,7 +118,7 @@ struct DaemonTransportTests {
         let first = try #require(probe.receive(timeout: 5), "no answer: \(d.output)")
         probe.send(options, toPort: port)
         let second = try #require(probe.receive(timeout: 5), "no answer to the retransmission")
-        // The transaction resends its response byte for byte (same To tag).
+        // The same octets again (same To tag): OPTIONS is answered statelessly, the To tag derived from the request.
         #expect(second == first)
         probe.send(probeRequest("CANCEL", port: probe.port, branch: "z9hG4bK-d-none", callID: "d-cancel"), toPort: port)
         let cancel = try #require(probe.receive(timeout: 5).flatMap { try? SIPMessage.parse(datagram: $0) })
@@ -131,7 +131,8 @@ struct DaemonTransportTests {
         defer { _ = d.terminate() }
         let probe = UDPProbe()
         for i in 0..<40 {
-            probe.send(probeRequest("OPTIONS", port: probe.port, branch: "z9hG4bK-flood-" + String(i), callID: "flood-" + String(i)), toPort: port)
+            // MESSAGE (405) runs in a transaction; OPTIONS would be answered statelessly.
+            probe.send(probeRequest("MESSAGE", port: probe.port, branch: "z9hG4bK-flood-" + String(i), callID: "flood-" + String(i)), toPort: port)
         }
         var ok = 0
         var busy = 0
@@ -139,7 +140,7 @@ struct DaemonTransportTests {
         while answers < 40, let bytes = probe.receive(timeout: 3) {
             answers += 1
             guard let m = try? SIPMessage.parse(datagram: bytes) else { continue }
-            if m.statusCode == 200 { ok += 1 }
+            if m.statusCode == 405 { ok += 1 }
             if m.statusCode == 503, m.headers[.retryAfter] != nil { busy += 1 }
         }
         // Timer J (32 s) keeps the first five alive for the whole flood.

@@ -60,8 +60,9 @@ struct Harness {
 
 @Suite("SIPEndpoint in process", .serialized)
 struct EndpointTests {
+    /// Stateful OPTIONS (answersOptionsStatelessly off): the transaction absorbs the retransmission.
     @Test func optionsRetransmissionGetsTheTransactionsResponse() throws {
-        let h = try Harness()
+        let h = try Harness(configuration: EndpointConfiguration(answersOptionsStatelessly: false))
         let options = probeRequest("OPTIONS", port: h.probe.port, branch: "z9hG4bK-rtx-1", callID: "rtx-1")
         h.send(options)
         let first = try #require(h.response(), "no answer to OPTIONS")
@@ -83,8 +84,42 @@ struct EndpointTests {
         #expect(via.rport == .some(.some(h.probe.port)))
     }
 
+    /// The default: OPTIONS is answered statelessly (like Kamailio's sl_send_reply). No transaction is
+    /// kept, a retransmission is decided again and gets the same octets, and a flood far past the
+    /// transaction cap is still answered 200 because it holds no state. Other methods still run in
+    /// transactions.
+    @Test func optionsAreAnsweredStatelesslyByDefault() throws {
+        let h = try Harness(configuration: EndpointConfiguration(maxServerTransactions: 2))
+        let options = probeRequest("OPTIONS", port: h.probe.port, branch: "z9hG4bK-sl-1", callID: "sl-1")
+        h.send(options)
+        let first = try #require(h.response(), "no answer to OPTIONS")
+        #expect(first.statusCode == 200)
+        #expect(h.endpoint.serverTransactionCount == 0)
+        h.send(options)
+        let second = try #require(h.response(), "no answer to the retransmission")
+        #expect(second.serialized() == first.serialized())
+        #expect(h.endpoint.statistics.transactionUserDecisions == 2)
+        #expect(h.endpoint.statistics.statelessAnswers == 2)
+        #expect(h.endpoint.statistics.transactionsCreated == 0)
+        for i in 0..<10 {
+            h.probe.send(probeRequest("OPTIONS", port: h.probe.port, branch: "z9hG4bK-sl-f" + String(i), callID: "sl-f" + String(i)),
+                         toPort: h.udpPort)
+        }
+        for _ in 0..<10 { h.endpoint.step(maxWait: 20) }
+        var ok = 0
+        while let r = h.response(timeout: 0.5) { if r.statusCode == 200 { ok += 1 } }
+        #expect(ok == 10)
+        #expect(h.endpoint.statistics.overloadRejections == 0)
+        // A MESSAGE (405) still runs in a transaction.
+        h.send(probeRequest("MESSAGE", port: h.probe.port, branch: "z9hG4bK-sl-m", callID: "sl-m"))
+        #expect(h.response()?.statusCode == 405)
+        #expect(h.endpoint.serverTransactionCount == 1)
+        #expect(h.endpoint.statistics.transactionsCreated == 1)
+    }
+
     @Test func timerJExpiresTheTransaction() throws {
-        let h = try Harness(configuration: EndpointConfiguration(timers: TransactionTimers(t1: .milliseconds(5))))
+        let h = try Harness(configuration: EndpointConfiguration(timers: TransactionTimers(t1: .milliseconds(5)),
+                                                                 answersOptionsStatelessly: false))
         let options = probeRequest("OPTIONS", port: h.probe.port, branch: "z9hG4bK-j-1", callID: "j-1")
         h.send(options)
         #expect(h.response()?.statusCode == 200)
@@ -153,7 +188,8 @@ struct EndpointTests {
     }
 
     @Test func transactionsPastTheCapGet503() throws {
-        let h = try Harness(configuration: EndpointConfiguration(maxServerTransactions: 3, retryAfterSeconds: 7))
+        let h = try Harness(configuration: EndpointConfiguration(maxServerTransactions: 3, retryAfterSeconds: 7,
+                                                                 answersOptionsStatelessly: false))
         for i in 0..<10 {
             h.probe.send(probeRequest("OPTIONS", port: h.probe.port, branch: "z9hG4bK-cap-" + String(i), callID: "cap-" + String(i)), toPort: h.udpPort)
         }
@@ -193,8 +229,9 @@ struct EndpointTests {
         #expect(h.endpoint.statistics.responsesDropped == 1)
     }
 
+    /// Stateful OPTIONS over TCP: the transaction ends at once (Timer J is zero on a reliable transport).
     @Test func optionsOverTCPInProcess() throws {
-        let h = try Harness()
+        let h = try Harness(configuration: EndpointConfiguration(answersOptionsStatelessly: false))
         let remote = try #require(SocketAddress(host: "127.0.0.1", port: h.tcpPort))
         let client = try TCPConnection.connect(to: remote, now: MonotonicClock.milliseconds())
         let sent = client.send(bytes: probeRequest("OPTIONS", port: 5060, branch: "z9hG4bK-tcp-1", callID: "tcp-1", transport: "TCP"),
