@@ -148,7 +148,19 @@ public final class TCPConnection {
 
     /// Whether TLS holds decrypted input that poll cannot report: call `handle(revents: 0, now:)` (or
     /// poll with a zero timeout) before sleeping.
-    public var hasPendingInput: Bool { isOpen && (tls?.pendingCount ?? 0) > 0 }
+    /// Also true while a deferred close (see `pendingClose`) waits for its turn.
+    public var hasPendingInput: Bool {
+        guard isOpen else { return false }
+        if pendingClose != nil { return outgoingCount == 0 }
+        return (tls?.pendingCount ?? 0) > 0
+    }
+
+    /// Input has ended (the peer's FIN, or a framing error that makes the rest of the stream
+    /// unreadable) but the messages framed before it may still be answered: the connection stops
+    /// reading and closes with this reason on the next `handle` once the queued octets are written
+    /// (RFC 4475 §3.1.2.3: the connection MUST be closed; the requests before the bad one still get
+    /// their responses). The idle timeout bounds a peer that never reads them.
+    private var pendingClose: CloseReason?
 
     /// The events to poll `fd` for.
     public var pollEvents: Int16 {
@@ -159,7 +171,7 @@ public final class TCPConnection {
             if !handshakeStarted { return Int16(POLLIN | POLLOUT) }
             return tlsWantsWrite ? Int16(POLLOUT) : Int16(POLLIN)
         case .open:
-            var events = Int16(POLLIN)
+            var events = pendingClose == nil ? Int16(POLLIN) : 0
             if outgoingCount > 0 && !tlsWantsReadForWrite { events |= Int16(POLLOUT) }
             if tlsWantsWrite { events |= Int16(POLLOUT) }
             return events
@@ -195,6 +207,11 @@ public final class TCPConnection {
             if state != .open { return events }
         }
         guard state == .open else { return events }
+        if let reason = pendingClose {
+            if outgoingCount > 0 { flush(now: now, into: &events) }
+            if state == .open && outgoingCount == 0 { shut(reason, into: &events) }
+            return events
+        }
         if revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 || hasPendingInput || tlsWantsWrite {
             readAvailable(now: now, into: &events)
         }
@@ -271,6 +288,7 @@ public final class TCPConnection {
         outgoing = []
         outgoingStart = 0
         pingSentAt = nil
+        pendingClose = nil
         framer = SIPStreamFramer(role: role, limits: limits.sipLimits)
         events.append(.closed(reason))
     }
@@ -295,7 +313,7 @@ public final class TCPConnection {
     private func readAvailable(now: UInt64, into events: inout [Event]) {
         tlsWantsWrite = false
         var reads = 0
-        while reads < limits.readsPerEvent, state == .open {
+        while reads < limits.readsPerEvent, state == .open, pendingClose == nil {
             reads += 1
             let result: TLSSession.IOResult
             if let tls {
@@ -325,8 +343,9 @@ public final class TCPConnection {
                 tlsWantsWrite = true
                 return
             case .closed:
-                // Deliver what was framed; whatever is half-received is lost with the connection.
-                shut(.peerClosed, into: &events)
+                // Deliver what was framed (and let it be answered: the peer may have closed only its
+                // sending side); whatever is half-received is lost with the connection.
+                pendingClose = .peerClosed
                 return
             case .failed(let why):
                 shut(tls == nil ? .ioError(why) : .tlsFailed(why), into: &events)
@@ -336,12 +355,12 @@ public final class TCPConnection {
     }
 
     private func drainFramer(now: UInt64, into events: inout [Event]) {
-        while state == .open {
+        while state == .open && pendingClose == nil {
             let event: SIPStreamFramer.Event?
             do {
                 event = try framer.next()
             } catch {
-                shut(.framingError(error.description), into: &events)
+                pendingClose = .framingError(error.description)
                 return
             }
             guard let event else { return }

@@ -7,7 +7,8 @@ import DialtoneTestKit
 
 /// Every RFC 4475 torture message sent to a running dialtoned over UDP gets the response the RFC
 /// expects from a UAS (role uas) that serves OPTIONS only, and the daemon still answers OPTIONS after.
-/// The TCP variant waits for `--listen tcp:` (issue 4).
+/// Over TCP each message goes on its own connection and the answer comes back on it (§18.2.2); the
+/// stream cases differ where RFC 4475 says they do (see `expectedOverTCP`).
 @Suite("RFC 4475 through dialtoned", .serialized)
 struct RFC4475DaemonTests {
     /// Expected status per message; 0 means no response at all (a response that must be dropped).
@@ -72,6 +73,31 @@ struct RFC4475DaemonTests {
 
     static let folders = ["valid", "invalid", "semantic"]
 
+    /// Over a stream the framing decides three messages differently (RFC 4475 and RFC 3261 §18.3).
+    /// `closed` means the daemon closes the connection without a response; `waits` means no response
+    /// and the connection stays open, waiting for the rest of the message.
+    static let closed = -1
+    static let waits = 0
+    static let expectedOverTCP: [String: Int] = [
+        // §3.1.2.2: "If this message were received over TCP, the element would wait for more data":
+        // the Content-Length promises more octets than were sent.
+        "invalid/clerr": waits,
+        // §3.1.2.3: a negative Content-Length cannot frame a stream; "the framing error is not
+        // recoverable, and the connection opened for this message MUST be closed".
+        "invalid/ncl": closed,
+        // §3.3.9: two different Content-Lengths: on a stream the message cannot be framed either.
+        "semantic/mcl01": closed,
+        // The fixture ends after "l: 0" with no blank line (a datagram ends there anyway); on a
+        // stream the header section is unfinished, so the element waits for the rest.
+        "invalid/baddn": waits,
+    ]
+
+    /// §3.1.1.7 dblreq: over UDP the octets after the first message are ignored; a stream frames
+    /// them: the REGISTER (405), the INVITE (405), then the 3 octets its Content-Length (150) leaves
+    /// of the 153-octet body start a "message" that is not one: a framing error, so the connection is
+    /// closed, after both responses went out.
+    static let expectedCodesOverTCP: [String: [Int]] = ["valid/dblreq": [405, 405]]
+
     /// (class/name, fixture path) for the 49 messages.
     static func messages() -> [(name: String, relative: String)] {
         var list: [(name: String, relative: String)] = []
@@ -85,6 +111,54 @@ struct RFC4475DaemonTests {
 
     @Test func everyMessageGetsTheExpectedResponseOverUDP() throws {
         try checkEveryMessage(.udp)
+    }
+
+    /// Every message on its own TCP connection (its Via still says UDP: the response must follow the
+    /// connection, RFC 3261 §18.2.2, not the Via), then OPTIONS over TCP still answered.
+    @Test func everyMessageGetsTheExpectedResponseOverTCP() throws {
+        let messages = Self.messages()
+        #expect(messages.count == 49, "RFC 4475 fixtures: \(messages.count)")
+        let (daemon, port) = try startDaemon(.tcp)
+        defer { daemon.terminate() }
+        for message in messages {
+            let bytes = Self.uniqueBranch(Fixtures.bytes(message.relative), suffix: message.name)
+            let want = try #require(Self.expectedOverTCP[message.name] ?? Self.expected[message.name])
+            let wantCodes = Self.expectedCodesOverTCP[message.name] ?? (want > 0 ? [want] : [])
+            let stream = try #require(LoopbackStream(port: port), "cannot connect to dialtoned over TCP")
+            #expect(stream.send(bytes), "\(message.name): send failed")
+            // A message that gets no answer is given a second to draw one (or to close).
+            stream.read(timeout: want > 0 ? 10 : 1) { Self.statusCodes(inStream: $0).count >= max(1, wantCodes.count) }
+            let codes = Self.statusCodes(inStream: stream.received)
+            switch want {
+            case Self.closed:
+                #expect(codes.isEmpty, "\(message.name): expected no response, got \(codes)")
+                #expect(stream.peerClosed, "\(message.name): the connection should have been closed")
+            case Self.waits:
+                #expect(codes.isEmpty, "\(message.name): expected no response, got \(codes)")
+                if message.name == "invalid/clerr" {
+                    #expect(!stream.peerClosed, "\(message.name): the daemon should still wait for the body")
+                }
+            default:
+                #expect(codes == wantCodes, "\(message.name): got \(codes), expected \(wantCodes)")
+            }
+            if Self.expectedCodesOverTCP[message.name] != nil {
+                stream.read(timeout: 5) { _ in false }
+                #expect(stream.peerClosed, "\(message.name): the connection should be closed after the responses")
+            }
+        }
+        let options = "OPTIONS sip:127.0.0.1:" + String(port) + ";transport=tcp SIP/2.0\r\n"
+            + "Via: SIP/2.0/TCP 127.0.0.1:5060;branch=z9hG4bK-after-torture-tcp\r\n"
+            + "Max-Forwards: 70\r\nFrom: <sip:test@127.0.0.1>;tag=after\r\nTo: <sip:127.0.0.1>\r\n"
+            + "Call-ID: after-rfc4475-tcp\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+        let stream = try #require(LoopbackStream(port: port))
+        #expect(stream.send(Array(options.utf8)))
+        stream.read(timeout: 10) { received in
+            received.count > 12 && received.starts(with: Array("SIP/2.0 200 ".utf8)) && received.suffix(4) == [13, 10, 13, 10]
+        }
+        #expect(stream.received.starts(with: Array("SIP/2.0 200 ".utf8)), "dialtoned stopped answering OPTIONS over TCP: \(daemon.output)")
+        #expect(!daemon.hasExited)
+        let status = daemon.terminate(signal: SIGTERM, timeout: 10)
+        #expect(status.flatMap { BackgroundProcess.exitCode($0) } == 0, "dialtoned did not stop cleanly: \(daemon.output)")
     }
 
     func checkEveryMessage(_ transport: SIPp.Transport) throws {
@@ -155,6 +229,19 @@ struct RFC4475DaemonTests {
         #expect(!daemon.hasExited)
         let status = daemon.terminate(signal: SIGTERM, timeout: 10)
         #expect(status.flatMap { BackgroundProcess.exitCode($0) } == 0, "dialtoned did not stop cleanly: \(daemon.output)")
+    }
+
+    /// The status codes of the responses framed in `bytes` (a stream as received so far).
+    static func statusCodes(inStream bytes: [UInt8]) -> [Int] {
+        var framer = SIPStreamFramer(role: .client)
+        framer.append(bytes)
+        var codes: [Int] = []
+        var rounds = 0
+        while rounds < 16, let event = try? framer.next() {
+            rounds += 1
+            if case .message(let m) = event, let code = m.statusCode { codes.append(code) }
+        }
+        return codes
     }
 
     /// The Call-ID the message carries, from the parse or from the headers of a failed parse.

@@ -4,8 +4,8 @@ import Glibc
 import Testing
 import DialtoneTestKit
 
-/// SIPp user-agent-client scenarios (Tests/Fixtures/sipp) against a running dialtoned. Each scenario
-/// takes the transport as a parameter; the TCP variants wait for `--listen tcp:` (issue 4).
+/// SIPp user-agent-client scenarios (Tests/Fixtures/sipp) against a running dialtoned, over UDP
+/// (`-t u1`, with `-lost` for retransmissions) and over one TCP connection (`-t t1`).
 @Suite("SIPp against dialtoned", .serialized)
 struct SIPpScenarioTests {
     /// OPTIONS → 200, 50 calls at 10/s with SIPp dropping 10% of the packets it sends and receives:
@@ -26,6 +26,35 @@ struct SIPpScenarioTests {
     /// INVITE → 405 (with an Allow naming OPTIONS, checked inside the scenario), then the ACK.
     @Test func inviteIsRejectedOverUDP() throws {
         _ = try runInviteRejected(.udp, calls: 20, rate: 10)
+    }
+
+    /// OPTIONS → 200 over one TCP connection (SIPp -t t1): 200 calls at 100/s.
+    @Test func optionsOverTCP() throws {
+        _ = try runOptions(.tcp, calls: 200, rate: 100, loss: nil)
+    }
+
+    /// INVITE → 405 → ACK over TCP: no retransmissions on a reliable transport (Timer G is not used),
+    /// the ACK still matches the INVITE server transaction.
+    @Test func inviteIsRejectedOverTCP() throws {
+        let result = try runInviteRejected(.tcp, calls: 20, rate: 10)
+        #expect(result.retransmissions == 0, "retransmissions over TCP: \(result.summary)")
+    }
+
+    /// A client that sends its request and then closes its sending side (shutdown SHUT_WR, as
+    /// `nc -N` does) still gets the response before dialtoned closes the connection.
+    @Test func requestThenHalfCloseIsStillAnswered() throws {
+        let (daemon, port) = try startDaemon(.tcp)
+        defer { daemon.terminate() }
+        let stream = try #require(LoopbackStream(port: port))
+        let request = "OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:5060;branch=z9hG4bK-half\r\n"
+            + "Max-Forwards: 70\r\nFrom: <sip:t@127.0.0.1>;tag=h\r\nTo: <sip:127.0.0.1>\r\nCall-ID: half-close\r\n"
+            + "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+        #expect(stream.send(Array(request.utf8)))
+        #expect(shutdown(stream.fd, Int32(SHUT_WR)) == 0)
+        stream.read(timeout: 10) { _ in false }
+        #expect(stream.received.starts(with: Array("SIP/2.0 200 ".utf8)), "no answer after half-close: \(daemon.output)")
+        #expect(stream.peerClosed, "dialtoned should close once it has answered")
+        #expect(!daemon.hasExited)
     }
 
     /// The benchmark's peer (Bench/bench-transactions/kamailio.cfg) answers the same OPTIONS scenario,

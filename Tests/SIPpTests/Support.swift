@@ -86,3 +86,60 @@ final class LoopbackListener {
         return (Array(buffer[0..<n]), sockets[index].port)
     }
 }
+
+/// A plain TCP client connection to 127.0.0.1 for tests: send octets, collect what comes back until
+/// a deadline or until the peer closes.
+final class LoopbackStream {
+    let fd: Int32
+    private(set) var received: [UInt8] = []
+    private(set) var peerClosed = false
+
+    /// Connects to 127.0.0.1:`port` (blocking, loopback), nil on failure.
+    init?(port: UInt16) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        var a = sockaddr_in()
+        a.sin_family = sa_family_t(AF_INET)
+        a.sin_port = port.bigEndian
+        a.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &a) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        if rc != 0 { close(fd); return nil }
+        self.fd = fd
+    }
+
+    deinit { close(fd) }
+
+    /// Writes all of `bytes` (bounded retries); false when the connection refused them.
+    func send(_ bytes: [UInt8]) -> Bool {
+        var offset = 0
+        var rounds = 0
+        while offset < bytes.count && rounds < 1000 {
+            rounds += 1
+            let n = bytes.withUnsafeBytes { raw in Glibc.send(fd, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { return false }
+            offset += n
+        }
+        return offset == bytes.count
+    }
+
+    /// Reads for up to `timeout` seconds; returns early when `done(received)` holds or the peer closes.
+    func read(timeout: Double, until done: ([UInt8]) -> Bool) {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        let deadline = Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9 + timeout
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        var rounds = 0
+        while !peerClosed && !done(received) && rounds < 10_000 {
+            rounds += 1
+            clock_gettime(CLOCK_MONOTONIC, &ts)
+            let left = deadline - (Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9)
+            if left <= 0 { break }
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&p, 1, Int32(max(1, left * 1000))) > 0 else { continue }
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { peerClosed = true } else { received += buffer[0..<n] }
+        }
+    }
+}
