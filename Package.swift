@@ -44,6 +44,7 @@ var targets: [Target] = [
     // Drivers and engines
     .target(name: "SIPTransport", dependencies: ["SIPCore", "COpenSSL", "CResolv"], swiftSettings: swift6),
     .target(name: "SIPEndpoint", dependencies: ["SIPCore", "SIPTransport", "SIPTransaction", "Config"], swiftSettings: swift6),
+    .target(name: "SIPServer", dependencies: ["SIPCore", "SIPAuth", "SIPTransaction", "SIPEndpoint", "Config"], swiftSettings: swift6),
 
     // Test kit (a library, so benchmarks and tests share it)
     .target(name: "DialtoneTestKit", dependencies: ["SIPCore", "SDP", "SIPAuth", "Config"], swiftSettings: swift6),
@@ -74,6 +75,7 @@ var targets: [Target] = [
     .testTarget(name: "SIPTransportTests", dependencies: ["SIPTransport", "SIPCore", "DialtoneTestKit"], swiftSettings: swift6),
     .testTarget(name: "SIPpTests", dependencies: ["SIPCore", "DialtoneTestKit"], swiftSettings: swift6),
     .testTarget(name: "SIPEndpointTests", dependencies: ["SIPEndpoint", "SIPCore", "Config", "DialtoneTestKit"], swiftSettings: swift6),
+    .testTarget(name: "SIPServerTests", dependencies: ["SIPServer", "SIPAuth", "SIPCore", "Config", "DialtoneTestKit"], swiftSettings: swift6),
 ]
 
 if fuzzing {
