@@ -16,14 +16,34 @@ public struct EndpointConfiguration: Sendable {
     /// OPTIONS keepalive then costs no transaction state, as with Kamailio's `sl_send_reply`. Off, each
     /// OPTIONS runs in a non-INVITE server transaction that lives Timer J (64·T1 over UDP).
     public var answersOptionsStatelessly: Bool
+    /// Most requests sent with `sendRequest` alive at once (resolving, or with a live client
+    /// transaction); past it `sendRequest` reports a transport error (503) at once.
+    public var maxClientRequests: Int
+    /// The client TLS context for requests over TLS and for responses that must open a new TLS
+    /// connection (RFC 3261 §18.2.2): trusted CAs and whether the server certificate is verified
+    /// (against the target's domain, RFC 5922 §4). Nil: TLS targets fail with a transport error.
+    public var tlsClient: TLSContext?
+    /// The name server (tests point it at a dnsmasq on loopback), timeout and attempts of the
+    /// resolver thread's `ResolverDNSLookup`.
+    public var dns: ResolverDNSLookup.Configuration
+    /// RFC 3263 locator settings (transports, IPv6, bounds, cache). TLS is left out when `tlsClient`
+    /// is nil.
+    public var locator: SIPServerLocator.Configuration
 
     public init(maxServerTransactions: Int = 20_000, retryAfterSeconds: Int = 5, timers: TransactionTimers = .rfc3261,
-                streamLimits: StreamLimits = .default, answersOptionsStatelessly: Bool = true) {
+                streamLimits: StreamLimits = .default, answersOptionsStatelessly: Bool = true,
+                maxClientRequests: Int = 4_096, tlsClient: TLSContext? = nil,
+                dns: ResolverDNSLookup.Configuration = ResolverDNSLookup.Configuration(),
+                locator: SIPServerLocator.Configuration = SIPServerLocator.Configuration()) {
         self.maxServerTransactions = max(1, maxServerTransactions)
         self.retryAfterSeconds = max(0, retryAfterSeconds)
         self.timers = timers
         self.streamLimits = streamLimits
         self.answersOptionsStatelessly = answersOptionsStatelessly
+        self.maxClientRequests = max(1, maxClientRequests)
+        self.tlsClient = tlsClient
+        self.dns = dns
+        self.locator = locator
     }
 
     public static let `default` = EndpointConfiguration()

@@ -61,14 +61,20 @@ public final class SIPEndpoint {
     public var transactionUser: TransactionUser
     /// Called on SIGHUP by `run`.
     public var reload: () -> Void = {}
+    /// Called on SIGUSR1 by `run` (the daemon logs its statistics).
+    public var report: () -> Void = {}
 
-    private let log: (String) -> Void
-    private var udpSockets: [UDPSocket] = []
-    private var listeners: [TCPListener] = []
-    private var connections: [ObjectIdentifier: TCPConnection] = [:]
+    // Internal (not private) where the client side (SIPEndpoint+Client.swift) uses them.
+    let log: (String) -> Void
+    private(set) var udpSockets: [UDPSocket] = []
+    private(set) var listeners: [TCPListener] = []
+    var connections: [ObjectIdentifier: TCPConnection] = [:]
     private var transactions: [TransactionKey: ServerTransactionRecord] = [:]
-    private var timers = TimerHeap<TransactionTimerEntry>()
-    private var generation: UInt64 = 0
+    /// Server and client transaction timers (an entry's `key.role` says which).
+    var timers = TimerHeap<TransactionTimerEntry>()
+    var generation: UInt64 = 0
+    /// Client transactions, their requests, UDP flows, client connections, the resolver thread.
+    let client = ClientTransactionTable()
     /// The transaction user's decision for the request a new transaction is about to deliver (asked
     /// before the transaction exists, so a stateless answer needs none).
     private var decisionForNewTransaction: StatelessResponder.Decision?
@@ -131,13 +137,15 @@ public final class SIPEndpoint {
 
     // MARK: The loop
 
-    /// Runs until SIGTERM or SIGINT arrives on `signals`; SIGHUP calls `reload`. Returns the signal.
+    /// Runs until SIGTERM or SIGINT arrives on `signals`; SIGHUP calls `reload`, SIGUSR1 `report`. Returns the signal.
     public func run(signals: SignalPipe) -> Int32 {
         while true {
             if let sig = step(maxWait: -1, signals: signals) {
                 if sig == SIGHUP {
                     log("SIGHUP: reloading configuration")
                     reload()
+                } else if sig == SIGUSR1 {
+                    report()
                 } else {
                     return sig
                 }
@@ -164,7 +172,9 @@ public final class SIPEndpoint {
             fds.append(c.pollDescriptor)
             if c.hasPendingInput { pendingInput = true }
         }
-        let timeout = pendingInput ? 0 : pollTimeout(maxWait: maxWait)
+        let clientBase = fds.count
+        fds.append(contentsOf: clientPollDescriptors())
+        let timeout = pendingInput || clientHasWork ? 0 : pollTimeout(maxWait: maxWait)
         let n = poll(&fds, nfds_t(fds.count), timeout)
         if n < 0 && errno != EINTR {
             log("poll: \(String(cString: strerror(errno)))")
@@ -192,6 +202,7 @@ public final class SIPEndpoint {
             for event in c.handle(revents: revents, now: ms) { handle(event, on: c) }
             if c.isClosed { connections[ObjectIdentifier(c)] = nil }
         }
+        serviceClient(fds[clientBase...])
         fireDueTimers()
         if ms &- lastSweep >= 1000 {
             lastSweep = ms
@@ -234,7 +245,8 @@ public final class SIPEndpoint {
         switch event {
         case .message(let m): receive(m, origin: .stream(connection))
         case .malformed(let f): answerMalformed(f, origin: .stream(connection))
-        case .connected, .ping, .pong, .closed: break
+        case .closed(let reason): clientConnectionClosed(connection, reason: reason)
+        case .connected, .ping, .pong: break
         }
     }
 
@@ -253,17 +265,20 @@ public final class SIPEndpoint {
         _ = transmit(response, origin: origin)
     }
 
-    private func receive(_ message: SIPMessage, origin: RequestOrigin) {
+    func receive(_ message: SIPMessage, origin: RequestOrigin) {
         guard message.isRequest, let method = message.method else {
-            // No client transactions yet: every response is a stray (§18.1.2 says to drop them).
-            statistics.responsesDropped += 1
+            // §18.1.2: a response goes to its client transaction; strays are dropped.
+            if !receiveResponse(message) { statistics.responsesDropped += 1 }
             return
         }
         statistics.requestsReceived += 1
         var request = message
         let source = origin.source
-        let stamped = (try? ViaHandling.stampTopVia(of: &request, sourceHost: source.host, sourcePort: source.port)) != nil
-        guard stamped, let key = TransactionKey.serverKey(for: request) else {
+        // The stamped Via is what `request.topVia()` now parses to (the key below parses it again, so
+        // once there is a key it is known to parse): the stateless answer reuses it.
+        let sourceHost = source.host
+        let stampedVia = try? ViaHandling.stampTopVia(of: &request, sourceHost: sourceHost, sourcePort: source.port)
+        guard let stampedVia, let key = TransactionKey.serverKey(for: request) else {
             // Too broken to match a transaction (no usable Via, CSeq, …): answer statelessly.
             answerStatelessly(request, origin: origin)
             return
@@ -293,7 +308,12 @@ public final class SIPEndpoint {
         if case .respondStatelessly(let status, let reason, let headers) = decision {
             statistics.statelessAnswers += 1
             statistics.statelessResponses += 1
-            _ = transmit(responder.response(to: request, status: status, reason: reason, headers: headers), origin: origin)
+            let response = responder.response(to: request, topVia: stampedVia, status: status, reason: reason, headers: headers)
+            if case .datagram(let socket, let from) = origin {
+                _ = sendDatagram(response.serialized(), on: socket, from: from, topVia: stampedVia, sourceHost: sourceHost)
+            } else {
+                _ = transmit(response, origin: origin)
+            }
             return
         }
         let reliable = origin.isReliable
@@ -410,6 +430,11 @@ public final class SIPEndpoint {
         let now = Self.now()
         guard first <= now.nanoseconds else { return }
         for entry in timers.popDue(now: now.nanoseconds) {
+            if entry.key.role == .client {
+                statistics.timersFired += 1
+                clientTimerFired(entry, now: now)
+                continue
+            }
             guard let record = transactions[entry.key], record.armed[entry.name] == entry.generation else { continue }
             record.armed[entry.name] = nil
             statistics.timersFired += 1
@@ -432,29 +457,42 @@ public final class SIPEndpoint {
             }
             guard let via = try? response.topVia(),
                   case .connect(let transport, let host, let port) = ViaHandling.responseRoute(topVia: via, connectionOpen: false),
-                  let kind = TransportKind(viaToken: transport), kind == .tcp, host.isNumeric,
-                  let remote = SocketAddress(host: host.bare, port: port) else {
-                // The connection is gone and no new one can be opened (TLS needs a client context,
+                  let kind = TransportKind(viaToken: transport), kind == .tcp || (kind == .tls && tlsClientContext != nil),
+                  host.isNumeric, let remote = SocketAddress(host: host.bare, port: port) else {
+                // The connection is gone and no new one can be opened (TLS needs the client context,
                 // names need RFC 3263 resolution): a transport error.
                 return false
             }
             let ms = MonotonicClock.milliseconds()
-            if let existing = connections.values.first(where: { $0.transport == .tcp && $0.remote == remote && !$0.isClosed }) {
+            if let existing = connections.values.first(where: { $0.transport == kind && $0.remote == remote && !$0.isClosed }) {
                 return existing.send(bytes: bytes, now: ms).isEmpty && !existing.isClosed
             }
-            guard let fresh = try? TCPConnection.connect(to: remote, limits: configuration.streamLimits, now: ms) else { return false }
+            // §18.2.2 over TLS: the client context, the certificate checked against the address.
+            let tls = kind == .tls ? tlsClientContext : nil
+            guard let fresh = try? TCPConnection.connect(to: remote, tls: tls, serverName: tls == nil ? nil : host.bare,
+                                                         limits: configuration.streamLimits, now: ms) else { return false }
             connections[ObjectIdentifier(fresh)] = fresh
             return fresh.send(bytes: bytes, now: ms).isEmpty && !fresh.isClosed
         case .datagram(let socket, let from):
-            var target = from
-            if let via = try? response.topVia(),
-               case .datagram(let host, let port, _) = ViaHandling.responseRoute(topVia: via, connectionOpen: false),
-               host.isNumeric, let address = SocketAddress(host: host.bare, port: port), address.family == from.family {
+            return sendDatagram(bytes, on: socket, from: from, topVia: try? response.topVia())
+        }
+    }
+
+    /// Sends a response's octets over UDP where its top Via (`topVia`, nil when it does not parse)
+    /// routes them (§18.2.2, RFC 3581).
+    /// `sourceHost`: `from.host`, when the caller has it (spares converting the route's address back).
+    private func sendDatagram(_ bytes: [UInt8], on socket: UDPSocket, from: SocketAddress, topVia: Via?,
+                              sourceHost: String? = nil) -> Bool {
+        var target = from
+        if let via = topVia, case .datagram(let host, let port, _) = ViaHandling.responseRoute(topVia: via, connectionOpen: false) {
+            if let sourceHost, from.family == AF_INET, case .ipv4(let h) = host, h == sourceHost, port == from.port {
+                // The usual case (received and rport, RFC 3581): back to the source, which `from` is.
+            } else if host.isNumeric, let address = SocketAddress(host: host.bare, port: port), address.family == from.family {
                 target = address
             }
-            // Otherwise (a Via that does not parse, a host name, a reliable Via over UDP): the
-            // source address, the only route known to work.
-            return socket.send(bytes, to: target)
         }
+        // Otherwise (a Via that does not parse, a host name, a reliable Via over UDP): the
+        // source address, the only route known to work.
+        return socket.send(bytes, to: target)
     }
 }

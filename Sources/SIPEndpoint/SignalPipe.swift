@@ -5,13 +5,15 @@ import Glibc
 /// The write end of the self-pipe signal handlers report to (signal handlers cannot capture context).
 nonisolated(unsafe) private var signalPipeWrite: Int32 = -1
 
-/// SIGTERM, SIGINT and SIGHUP delivered as readable bytes on a pipe (the classic async-signal-safe
+/// SIGTERM, SIGINT, SIGHUP and SIGUSR1 delivered as readable bytes on a pipe (the classic async-signal-safe
 /// self-pipe pattern; Glibc's Swift module does not expose signalfd), so the signalling loop learns of
 /// them through the same `poll(2)` as its sockets. One per process: creating it installs the handlers.
 public final class SignalPipe {
     /// The read end: poll it for POLLIN, then call `next()`.
     public let fd: Int32
     private let writeFD: Int32
+    /// The signals reported: SIGTERM and SIGINT (stop), SIGHUP (reload), SIGUSR1 (log statistics).
+    public static let handled: [Int32] = [SIGTERM, SIGINT, SIGHUP, SIGUSR1]
 
     public init() throws(EndpointError) {
         var fds: [Int32] = [0, 0]
@@ -23,7 +25,7 @@ public final class SignalPipe {
         fd = fds[0]
         writeFD = fds[1]
         signalPipeWrite = fds[1]
-        for sig in [SIGTERM, SIGINT, SIGHUP] {
+        for sig in Self.handled {
             _ = signal(sig) { number in
                 var n = number
                 _ = write(signalPipeWrite, &n, MemoryLayout<Int32>.size)
@@ -33,7 +35,7 @@ public final class SignalPipe {
         // A parent may have started us with these blocked (the mask is inherited across exec).
         var mask = sigset_t()
         sigemptyset(&mask)
-        for sig in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&mask, sig) }
+        for sig in Self.handled { sigaddset(&mask, sig) }
         sigprocmask(SIG_UNBLOCK, &mask, nil)
     }
 

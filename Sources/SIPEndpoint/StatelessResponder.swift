@@ -123,6 +123,14 @@ public struct StatelessResponder: Sendable {
                             extraHeaders: headers + [HeaderField(name: .server, value: serverHeader)])
     }
 
+    /// `response(to:…)` for a request whose top Via is known to parse to `topVia` (the endpoint's
+    /// stamped Via): the same message, without parsing that Via again for the To tag.
+    func response(to request: SIPMessage, topVia: Via, status: Int, reason: String?, headers: [HeaderField]) -> SIPMessage {
+        SIPMessage.response(to: request, status: status, reason: reason,
+                            toTag: status == 100 ? nil : Self.toTag(for: request, branch: topVia.branch),
+                            extraHeaders: headers + [HeaderField(name: .server, value: serverHeader)])
+    }
+
     /// The stateless answer to a message that did not parse (the validator's response), built from
     /// the header fields that did parse; nil when there is nothing to answer (no Via, or a drop).
     public func response(toMalformed failure: SIPParseFailure) -> SIPMessage? {
@@ -157,11 +165,25 @@ public struct StatelessResponder: Sendable {
 
     /// A To tag derived from the request, so retransmissions get the same tag (as Kamailio's sl does).
     public static func toTag(for request: SIPMessage) -> String {
+        toTag(for: request, branch: (try? request.topVia())?.branch)
+    }
+
+    /// `toTag(for:)` with the top Via's branch already known (the endpoint parsed that Via to stamp it).
+    static func toTag(for request: SIPMessage, branch: String?) -> String {
+        // FNV-1a over the Call-ID, From and CSeq values (as `headers[name]` gives them) and the branch.
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for field in [HeaderName.callID, .from, .cseq] {
-            for b in (request.headers[field] ?? "").utf8 { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
+            guard let i = request.headers.firstIndex(of: field) else { continue }
+            let raw = request.headers.valueBytes(at: i)
+            if raw.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 >= 0x80 }) {
+                // A folded (or non-ASCII, maybe invalid UTF-8) value: its text, folds read as one space
+                // and bad UTF-8 repaired, is what is hashed.
+                for b in request.headers.value(at: i).utf8 { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
+            } else {
+                for b in raw { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
+            }
         }
-        if let branch = (try? request.topVia())?.branch { for b in branch.utf8 { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 } }
+        if let branch { for b in branch.utf8 { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 } }
         return "dt" + String(hash, radix: 36)
     }
 }

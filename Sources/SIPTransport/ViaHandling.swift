@@ -34,9 +34,13 @@ public enum ViaHandling {
     }
 
     /// Stamps the top Via of a received request in place (§18.2.1); throws when it does not parse.
-    public static func stampTopVia(of request: inout SIPMessage, sourceHost: String, sourcePort: UInt16) throws(SIPParseError) {
+    /// Returns the stamped Via (what `request.topVia()` now parses to), so callers need not parse it again.
+    @discardableResult
+    public static func stampTopVia(of request: inout SIPMessage, sourceHost: String, sourcePort: UInt16) throws(SIPParseError) -> Via {
         let top = try request.topVia()
-        replaceTopVia(in: &request, with: stamped(top, sourceHost: sourceHost, sourcePort: sourcePort))
+        let via = stamped(top, sourceHost: sourceHost, sourcePort: sourcePort)
+        replaceTopVia(in: &request, with: via)
+        return via
     }
 
     /// Replaces the topmost Via value, keeping the others (also those folded on the same line).
@@ -45,8 +49,14 @@ public enum ViaHandling {
             message.headers.prepend(.via, via.description)
             return
         }
-        let line = message.headers.value(at: first)
         var text = via.description
+        // Fast path: a field without a comma octet holds one value (unfolding only changes
+        // whitespace), so there is nothing after the top value to keep and no text to scan.
+        guard message.headers.valueBytes(at: first).contains(0x2C) else {
+            message.headers.replaceValue(at: first, with: text)
+            return
+        }
+        let line = message.headers.value(at: first)
         if let comma = topLevelComma(in: line) {
             text += ", " + String(line[line.index(after: comma)...]).drop(while: { $0 == " " || $0 == "\t" })
         }

@@ -26,7 +26,8 @@ let usage = """
       --version, -V         Print the version and exit.
       --help, -h            Print this help and exit.
 
-    SIGHUP reloads the configuration file; SIGTERM and SIGINT stop the daemon.
+    SIGHUP reloads the configuration file; SIGUSR1 logs statistics (transactions in flight, counters)
+    to stderr; SIGTERM and SIGINT stop the daemon.
     """
 
 func say(_ text: String, fd: Int32 = 2) {
@@ -143,6 +144,17 @@ func tlsContext(for config: DaemonConfiguration) throws(EndpointError) -> TLSCon
     }
 }
 
+/// One line for SIGUSR1: what is alive now and the counters so far.
+func statisticsLine(_ endpoint: SIPEndpoint) -> String {
+    let s = endpoint.statistics
+    return "dialtoned: statistics: serverTransactions=\(endpoint.serverTransactionCount)"
+        + " connections=\(endpoint.connectionCount) requests=\(s.requestsReceived)"
+        + " transactionsCreated=\(s.transactionsCreated) transactionsTerminated=\(s.transactionsTerminated)"
+        + " retransmissionsAbsorbed=\(s.retransmissionsAbsorbed) statelessAnswers=\(s.statelessAnswers)"
+        + " statelessResponses=\(s.statelessResponses) overloadRejections=\(s.overloadRejections)"
+        + " responsesDropped=\(s.responsesDropped) timersFired=\(s.timersFired) transportErrors=\(s.transportErrors)"
+}
+
 let tls: TLSContext?
 do {
     tls = try tlsContext(for: config)
@@ -168,6 +180,7 @@ do {
     }
     try endpoint.bind(config.listen, tls: tls)
     say("dialtoned \(DialtoneVersion.string): ready")
+    endpoint.report = { [unowned endpoint] in say(statisticsLine(endpoint)) }
     let sig = endpoint.run(signals: signals)
     say("dialtoned: stopped (signal \(sig))")
 } catch {

@@ -48,6 +48,11 @@ struct DaemonTests {
             if let m = try? SIPMessage.parse(datagram: more), m.statusCode == 200, (try? m.callID()) == "daemon-test-1" { sawOptions200 = true; break }
         }
         #expect(sawOptions200, "daemon stopped answering after the torture messages: \(d.output)")
+        // SIGUSR1 logs the statistics line (what `make bench-transactions` reads), and it keeps running.
+        #expect(kill(d.pid, SIGUSR1) == 0)
+        #expect(d.waitForOutput("statistics: serverTransactions=", timeout: 5), "no statistics line: \(d.output)")
+        #expect(d.output.contains("statelessAnswers="))
+        #expect(!d.hasExited)
         let status = try #require(d.terminate(signal: SIGTERM, timeout: 5), "did not stop on SIGTERM")
         #expect(BackgroundProcess.exitCode(status) == 0)
         #expect(d.output.contains("stopped"))

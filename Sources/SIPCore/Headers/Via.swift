@@ -56,7 +56,38 @@ public struct Via: Sendable, Hashable, CustomStringConvertible {
     public var isReliable: Bool { transport != "UDP" && transport != "DTLS" }
 
     public var description: String {
-        "\(protocolName)/\(protocolVersion)/\(transport) \(sentBy)\(parameters.serialized)"
+        // `protocol/version/transport sent-by;params`, gathered as octets in one buffer (interpolation
+        // and String appends cost several times more, and this runs for every request a server stamps,
+        // RFC 3261 §18.2.1).
+        var out: [UInt8] = []
+        out.reserveCapacity(96)
+        out.append(contentsOf: protocolName.utf8)
+        out.append(ASCII.slash)
+        out.append(contentsOf: protocolVersion.utf8)
+        out.append(ASCII.slash)
+        out.append(contentsOf: transport.utf8)
+        out.append(ASCII.sp)
+        switch host {
+        case .name(let h), .ipv4(let h):
+            out.append(contentsOf: h.utf8)
+        case .ipv6(let h):
+            out.append(ASCII.lbracket)
+            out.append(contentsOf: h.utf8)
+            out.append(ASCII.rbracket)
+        }
+        if let port {
+            out.append(ASCII.colon)
+            appendDecimal(port, to: &out)
+        }
+        for p in parameters {
+            out.append(ASCII.semicolon)
+            out.append(contentsOf: p.name.utf8)
+            if let v = p.value {
+                out.append(ASCII.equals)
+                out.append(contentsOf: v.utf8)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     public init(parsing text: String, limits: SIPLimits = .default) throws(SIPParseError) {
@@ -70,7 +101,12 @@ public struct Via: Sendable, Hashable, CustomStringConvertible {
         try sc.expect(ASCII.slash, "'/' after the protocol name")
         let version = try sc.token("protocol version")
         try sc.expect(ASCII.slash, "'/' after the protocol version")
-        let transport = try sc.token("transport").uppercased()
+        // Tokens are ASCII, so ASCII upper-casing is what `uppercased()` would give, without its
+        // Unicode machinery.
+        guard let transportBytes = sc.run(ByteClass.token) else { throw sc.error("expected transport") }
+        let transport = transportBytes.contains(where: { $0 >= 0x61 && $0 <= 0x7A })
+            ? String(bytes: transportBytes.map { ($0 >= 0x61 && $0 <= 0x7A) ? $0 - 0x20 : $0 })
+            : String(bytes: transportBytes)
         guard sc.skipLWS() else { throw sc.error("expected whitespace before sent-by") }
         let hs = sc.i
         if sc.peek == ASCII.lbracket {
@@ -91,18 +127,40 @@ public struct Via: Sendable, Hashable, CustomStringConvertible {
         let parameters = try sc.parameters(limit: limits.maxParameters)
         try sc.expectEnd()
         for p in parameters {
-            let n = p.name.asciiLowercased
-            if n == "branch" || n == "maddr" || n == "ttl" || n == "received" {
-                guard let v = p.value, !v.isEmpty else { throw sc.error("Via parameter '\(p.name)' needs a value") }
-                if n == "received" || n == "maddr" {
-                    let vb = Array(v.utf8)
-                    guard Host.parse(vb[...], allowBareIPv6: true) != nil else { throw sc.error("Via \(n) '\(v)' is not an address") }
-                }
-                if n == "ttl" { guard let t = Int(v), (0...255).contains(t) else { throw sc.error("Via ttl out of range") } }
+            // (Compared in place: lower-casing every name into a new string cost more than the checks.)
+            let name = p.name
+            var octets = name
+            // 1 branch, 2 maddr, 3 ttl, 4 received, 5 rport, 0 any other.
+            let kind: UInt8 = octets.withUTF8 { b in
+                if b.equalsLowercased("branch") { return 1 }
+                if b.equalsLowercased("maddr") { return 2 }
+                if b.equalsLowercased("ttl") { return 3 }
+                if b.equalsLowercased("received") { return 4 }
+                if b.equalsLowercased("rport") { return 5 }
+                return 0
             }
-            if n == "rport", let v = p.value { guard let r = Int(v), (1...65535).contains(r) else { throw sc.error("Via rport out of range") } }
+            let isMaddr = kind == 2, isTTL = kind == 3, isReceived = kind == 4
+            if kind >= 1 && kind <= 4 {
+                guard let v = p.value, !v.isEmpty else { throw sc.error("Via parameter '\(p.name)' needs a value") }
+                if isReceived || isMaddr {
+                    let vb = Array(v.utf8)
+                    guard Host.parse(vb[...], allowBareIPv6: true) != nil else {
+                        throw sc.error("Via \(name.asciiLowercased) '\(v)' is not an address")
+                    }
+                }
+                if isTTL { guard let t = Int(v), (0...255).contains(t) else { throw sc.error("Via ttl out of range") } }
+            }
+            if kind == 5, let v = p.value {
+                guard let r = Int(v), (1...65535).contains(r) else { throw sc.error("Via rport out of range") }
+            }
         }
         return Via(transport: transport, host: host, port: port, parameters: parameters,
                    protocolName: name, protocolVersion: version)
     }
+}
+
+/// Appends `n` in decimal (no leading zeros).
+func appendDecimal(_ n: UInt16, to out: inout [UInt8]) {
+    if n >= 10 { appendDecimal(n / 10, to: &out) }
+    out.append(UInt8(0x30 + n % 10))
 }

@@ -122,15 +122,24 @@ extension String {
     /// Case-insensitive ASCII equality.
     
     func asciiCaseInsensitiveEquals(_ other: String) -> Bool {
-        let a = self.utf8, b = other.utf8
-        guard a.count == b.count else { return false }
-        return zip(a, b).allSatisfy { ASCII.lower($0) == ASCII.lower($1) }
+        guard utf8.count == other.utf8.count else { return false }
+        // Over contiguous UTF-8 (no copy for native strings; small ones are copied to the stack):
+        // this runs for every parameter lookup, where zipping the two UTF8Views cost more than the rest.
+        var a = self, b = other
+        return a.withUTF8 { pa in
+            b.withUTF8 { pb in
+                for k in 0..<pa.count where ASCII.lower(pa[k]) != ASCII.lower(pb[k]) { return false }
+                return true
+            }
+        }
     }
 
     /// ASCII lower-casing (SIP tokens are ASCII; non-ASCII bytes are left alone).
     
     var asciiLowercased: String {
-        if !utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) { return self }
+        var copy = self
+        let hasUpper = copy.withUTF8 { p in p.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) }
+        if !hasUpper { return self }
         return String(decoding: utf8.map { ASCII.lower($0) }, as: UTF8.self)
     }
 }

@@ -125,6 +125,8 @@ struct ValueScanner {
                     value = ""
                 }
             }
+            // Room for a typical Via's or To's few parameters at once, not 1, 2, then 4.
+            if result.isEmpty { result.reserveCapacity(4) }
             result.append(Parameter(String(bytes: name), value))
             guard result.count <= limit else { throw error("more than \(limit) parameters") }
         }

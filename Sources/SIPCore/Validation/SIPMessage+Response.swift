@@ -5,13 +5,20 @@ extension SIPMessage {
     public static func response(to request: SIPMessage, status: Int, reason: String? = nil,
                                 toTag: String? = nil, extraHeaders: [HeaderField] = []) -> SIPMessage {
         var headers = SIPHeaders()
-        for name in [HeaderName.via, .recordRoute, .from, .to, .callID, .cseq, .timestamp] {
-            if name == .recordRoute && !(status >= 101 && status < 300) { continue }
-            if name == .timestamp && status != 100 { continue }
-            for i in request.headers.indices(of: name) {
-                var value = request.headers.value(at: i)
-                if name == .to, status != 100, let toTag, (try? request.to())?.tag == nil {
-                    value += ";tag=" + toTag
+        headers.entries.reserveCapacity(8 + extraHeaders.count)
+        headers.added.reserveCapacity(8 + extraHeaders.count)
+        let source = request.headers
+        // Whether To needs the tag: asked once (To is parsed at most once, not per field).
+        var toNeedsTag: Bool? = nil
+        for name in Self.copiedInResponses {
+            if name.id == HeaderName.recordRoute.id && !(status >= 101 && status < 300) { continue }
+            if name.id == HeaderName.timestamp.id && status != 100 { continue }
+            // (A scan of the entries, not `indices(of:)`: no array per name for every response sent.)
+            for i in source.entries.indices where source.matches(source.entries[i], name) {
+                var value = source.value(at: i)
+                if name.id == HeaderName.to.id, status != 100, let toTag {
+                    if toNeedsTag == nil { toNeedsTag = (try? request.to())?.tag == nil }
+                    if toNeedsTag == true { value += ";tag=" + toTag }
                 }
                 headers.append(name, value)
             }
@@ -20,6 +27,9 @@ extension SIPMessage {
         headers.append(.contentLength, "0")
         return SIPMessage(status: status, reason: reason, headers: headers)
     }
+
+    /// The header fields a response copies from its request, in this order (§8.2.6.2).
+    static let copiedInResponses: [HeaderName] = [.via, .recordRoute, .from, .to, .callID, .cseq, .timestamp]
 
     /// The response for a rejection (see `SIPValidator`), or nil when there is no Via to send it to.
     public static func response(to request: SIPMessage, rejecting rejection: SIPRejection, toTag: String? = nil) -> SIPMessage? {
