@@ -7,7 +7,8 @@
 /// ```
 ///
 /// Unknown top-level sections are ignored (later issues add them); unknown keys inside `sip` are
-/// errors, so a misspelt key is not silently dropped.
+/// errors, so a misspelt key is not silently dropped. The `server` section (SIP server roles) is
+/// described in `ServerConfiguration`.
 public struct DaemonConfiguration: Sendable, Equatable {
     public var listen: [ListenAddress]
     /// PEM certificate chain for `tls:` listen addresses (`sip.tls.certificate`).
@@ -16,15 +17,18 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var tlsKey: String?
     /// Most server transactions alive at once; past it new requests get 503 (`sip.max-transactions`).
     public var maxTransactions: Int
+    /// The SIP server roles (`server`); nil when the section is absent (roles off).
+    public var server: ServerConfiguration?
 
     public static let defaultMaxTransactions = 20_000
 
     public init(listen: [ListenAddress], tlsCertificate: String? = nil, tlsKey: String? = nil,
-                maxTransactions: Int = DaemonConfiguration.defaultMaxTransactions) {
+                maxTransactions: Int = DaemonConfiguration.defaultMaxTransactions, server: ServerConfiguration? = nil) {
         self.listen = listen
         self.tlsCertificate = tlsCertificate
         self.tlsKey = tlsKey
         self.maxTransactions = maxTransactions
+        self.server = server
     }
 
     /// Factory default: UDP 5060 on every IPv4 address.
@@ -55,6 +59,12 @@ public struct DaemonConfiguration: Sendable, Equatable {
         }
         guard case .object = root else { return .failure(ConfigError(.wrongType, "must be a JSON object", field: "(root)")) }
         var config = factoryDefault
+        if let server = root["server"] {
+            switch ServerConfiguration.parse(server) {
+            case .success(let s): config.server = s
+            case .failure(let e): return .failure(e)
+            }
+        }
         guard let sip = root["sip"] else { return .success(config) }
         guard case .object(let members) = sip else { return .failure(ConfigError(.wrongType, "must be an object", field: "sip")) }
         for (key, value) in members {
