@@ -41,10 +41,10 @@ import SIPTransaction
     @Test func severalBindingsGet300InQOrder() throws {
         var core = core()
         let clock = ManualClock()
-        try register(&core, clock, user: "102", contacts: ["<sip:102@10.0.0.1>;q=0.2", "<sip:102@10.0.0.2>;q=0.9", "<sip:102@10.0.0.3>"], callID: "r2")
+        try register(&core, clock, user: "102", contacts: ["<sip:102@192.0.2.101>;q=0.2", "<sip:102@192.0.2.102>;q=0.9", "<sip:102@192.0.2.103>"], callID: "r2")
         let choices = try #require(try invite(&core, clock, "sip:102@VOICE.LAN"))
         #expect(choices.status == 300)
-        #expect(choices.values(.contact) == ["<sip:102@10.0.0.3>", "<sip:102@10.0.0.2>;q=0.9", "<sip:102@10.0.0.1>;q=0.2"])
+        #expect(choices.values(.contact) == ["<sip:102@192.0.2.103>", "<sip:102@192.0.2.102>;q=0.9", "<sip:102@192.0.2.101>;q=0.2"])
         let message = try #require(try core.answer(requestText("MESSAGE", uri: "sip:102@voice.lan"), clock))
         #expect(message.status == 300)
         #expect(message.stateless)
@@ -56,7 +56,7 @@ import SIPTransaction
         #expect(try invite(&core, clock, "sip:101@voice.lan")?.status == 480)
         #expect(try invite(&core, clock, "sip:555@voice.lan")?.status == 404)
         // A binding of a user without an account redirects (registration is not authenticated here)…
-        try register(&core, clock, user: "101", contacts: ["<sip:101@10.0.0.1>;expires=60"], callID: "r3")
+        try register(&core, clock, user: "101", contacts: ["<sip:101@192.0.2.101>;expires=60"], callID: "r3")
         #expect(try invite(&core, clock, "sip:101@voice.lan")?.status == 302)
         // …until it expires.
         clock.advance(.seconds(61))

@@ -67,17 +67,17 @@ import SIPTransaction
     @Test func everyBindingIsListedWithItsOwnExpires() throws {
         var registrar = registrar(authenticate: false)
         var clock = ManualClock()
-        _ = try registrar.answer(registerText(contacts: ["<sip:101@10.0.0.1>"], expires: 600, callID: "a", cseq: 1), clock)
+        _ = try registrar.answer(registerText(contacts: ["<sip:101@192.0.2.101>"], expires: 600, callID: "a", cseq: 1), clock)
         clock.advance(.seconds(100))
-        let ok = try registrar.answer(registerText(contacts: ["<sip:101@10.0.0.2>;q=0.5"], expires: 300, callID: "b", cseq: 1), clock)
+        let ok = try registrar.answer(registerText(contacts: ["<sip:101@192.0.2.102>;q=0.5"], expires: 300, callID: "b", cseq: 1), clock)
         #expect(ok.status == 200)
-        #expect(ok.values(.contact) == ["<sip:101@10.0.0.1>;expires=500", "<sip:101@10.0.0.2>;q=0.5;expires=300"])
+        #expect(ok.values(.contact) == ["<sip:101@192.0.2.101>;expires=500", "<sip:101@192.0.2.102>;q=0.5;expires=300"])
         #expect(ok.values(.date) == [SIPDate.string(sinceEpoch: clock.wall)])
         // A query (no Contact) lists them too and changes nothing.
         clock.advance(.seconds(50))
         let query = try registrar.answer(registerText(contacts: [], callID: "q", cseq: 1), clock)
         #expect(query.status == 200)
-        #expect(query.values(.contact) == ["<sip:101@10.0.0.1>;expires=450", "<sip:101@10.0.0.2>;q=0.5;expires=250"])
+        #expect(query.values(.contact) == ["<sip:101@192.0.2.101>;expires=450", "<sip:101@192.0.2.102>;q=0.5;expires=250"])
     }
 
     @Test func wrongPasswordIsChallengedAgain() throws {
@@ -179,7 +179,7 @@ import SIPTransaction
     @Test func tooManyContactsGets503() throws {
         var registrar = registrar(authenticate: false, limits: .init(maxContactsPerAOR: 1, maxBindings: 10))
         let clock = ManualClock()
-        let two = registerText(contacts: ["<sip:101@10.0.0.1>", "<sip:101@10.0.0.2>"])
+        let two = registerText(contacts: ["<sip:101@192.0.2.101>", "<sip:101@192.0.2.102>"])
         let refused = try registrar.answer(two, clock)
         #expect(refused.status == 503)
         #expect(registrar.store.count == 0)
