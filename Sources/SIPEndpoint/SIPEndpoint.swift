@@ -8,9 +8,11 @@ import SIPTransport
 
 /// The signalling endpoint: one thread runs `poll(2)` over the UDP sockets, the TCP and TLS
 /// listeners and their connections, and (in the daemon) the signal self-pipe; a `TimerHeap` of
-/// transaction timers gives the poll timeout. Every request runs in a server transaction (RFC 3261
-/// §17.2, RFC 6026) found by `TransactionKey.serverKey`; the machines absorb retransmissions and the
-/// ACK to a non-2xx response; CANCEL is matched per §9.2. The transaction user decides the answer.
+/// transaction timers gives the poll timeout. A request runs in a server transaction (RFC 3261
+/// §17.2, RFC 6026) found by `TransactionKey.serverKey` unless the transaction user answers it
+/// statelessly (`.respondStatelessly`, the default for OPTIONS); the machines absorb retransmissions
+/// and the ACK to a non-2xx response; CANCEL is matched per §9.2. Client transactions
+/// (`sendRequest`, SIPEndpoint+Client.swift) share the loop and the timer heap.
 ///
 /// Why poll and not epoll or DispatchSource: the descriptor count is small (a few listening sockets
 /// plus at most `StreamLimits.maxConnections` connections), poll needs no registration bookkeeping as
@@ -309,11 +311,7 @@ public final class SIPEndpoint {
             statistics.statelessAnswers += 1
             statistics.statelessResponses += 1
             let response = responder.response(to: request, topVia: stampedVia, status: status, reason: reason, headers: headers)
-            if case .datagram(let socket, let from) = origin {
-                _ = sendDatagram(response.serialized(), on: socket, from: from, topVia: stampedVia, sourceHost: sourceHost)
-            } else {
-                _ = transmit(response, origin: origin)
-            }
+            _ = transmit(response, origin: origin, topVia: stampedVia, sourceHost: sourceHost)
             return
         }
         let reliable = origin.isReliable
@@ -447,8 +445,9 @@ public final class SIPEndpoint {
     // MARK: Output
 
     /// Sends a response where §18.2.2 says (the top Via, as stamped on arrival); false when the
-    /// transport could not take it.
-    private func transmit(_ response: SIPMessage, origin: RequestOrigin) -> Bool {
+    /// transport could not take it. `topVia`/`sourceHost`: the response's top Via and the source host,
+    /// when the caller already has them parsed (the stateless fast path), so they are not parsed again.
+    private func transmit(_ response: SIPMessage, origin: RequestOrigin, topVia: Via? = nil, sourceHost: String? = nil) -> Bool {
         let bytes = response.serialized()
         switch origin {
         case .stream(let connection):
@@ -474,7 +473,7 @@ public final class SIPEndpoint {
             connections[ObjectIdentifier(fresh)] = fresh
             return fresh.send(bytes: bytes, now: ms).isEmpty && !fresh.isClosed
         case .datagram(let socket, let from):
-            return sendDatagram(bytes, on: socket, from: from, topVia: try? response.topVia())
+            return sendDatagram(bytes, on: socket, from: from, topVia: topVia ?? (try? response.topVia()), sourceHost: sourceHost)
         }
     }
 
