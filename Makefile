@@ -20,7 +20,7 @@ FUZZ_SECONDS ?= 60
 TEST_FUZZ_SECONDS ?= 20
 
 # Debian packages: build (libssl-dev, pkg-config), benchmarks and tests (libosip2-dev, valgrind).
-DEB_PACKAGES := pkg-config libssl-dev libosip2-dev valgrind \
+DEB_PACKAGES := pkg-config libssl-dev libosip2-dev valgrind baresip-core \
 	debootstrap qemu-user-static \
 	cpio kmod xz-utils binutils qemu-system-arm qemu-system-x86 sipsak iproute2 \
 	sip-tester kamailio dnsmasq-base openssl

@@ -58,7 +58,7 @@ var targets: [Target] = [
         ],
         swiftSettings: swift6
     ),
-    .executableTarget(name: "dialtoned", dependencies: ["SIPCore", "SIPEndpoint", "Config"], swiftSettings: swift6),
+    .executableTarget(name: "dialtoned", dependencies: ["SIPCore", "SIPEndpoint", "SIPServer", "Config"], swiftSettings: swift6),
     .executableTarget(
         name: "bench-parser",
         dependencies: ["SIPCore", "DialtoneTestKit"],

@@ -38,6 +38,9 @@ final class ClientRequest {
     /// Why the last target failed (reported when no target is left), and whether it was a timeout.
     var lastFailure: String?
     var lastFailureIsTimeout = false
+    /// Put after the magic cookie of every branch this request's transactions use (a proxy's loop
+    /// detection hash, RFC 3261 §16.6 step 8).
+    var branchPrefix: String?
 
     init(id: ClientTransactionID, original: SIPMessage, destination: SIPURI?, handler: @escaping (ClientTransactionEvent) -> Void) {
         self.id = id

@@ -29,6 +29,10 @@ public struct EndpointConfiguration: Sendable {
     /// RFC 3263 locator settings (transports, IPv6, bounds, cache). TLS is left out when `tlsClient`
     /// is nil.
     public var locator: SIPServerLocator.Configuration
+    /// Whether an INVITE the transaction user leaves `.pending` gets 100 Trying at once (RFC 3261
+    /// §17.2.1: unless the TU is known to answer within 200 ms; a proxy's branches are not). On by
+    /// default; tests of a UAS that stays silent turn it off.
+    public var sendsTryingForPendingInvites = true
 
     public init(maxServerTransactions: Int = 20_000, retryAfterSeconds: Int = 5, timers: TransactionTimers = .rfc3261,
                 streamLimits: StreamLimits = .default, answersOptionsStatelessly: Bool = true,

@@ -47,16 +47,19 @@ extension SIPEndpoint {
     ///   2xx) passed here is sent once, without a transaction, with its own branch (§17.1.1.3,
     ///   §13.2.2.4); its handler hears only of a failure to send it.
     /// - CANCEL is sent with `cancel(_:)`, not here.
+    /// - `branchPrefix`: written right after the `z9hG4bK-` of every branch the request's transactions
+    ///   use (a proxy's loop-detection hash, RFC 3261 §16.6 step 8); the rest stays random.
     ///
     /// The handler is never called from inside this method: failures found at once are reported on the
     /// next turn of the loop (`step`).
     @discardableResult
-    public func sendRequest(_ request: SIPMessage, to destination: SIPURI? = nil,
+    public func sendRequest(_ request: SIPMessage, to destination: SIPURI? = nil, branchPrefix: String? = nil,
                             handler: @escaping (ClientTransactionEvent) -> Void) -> ClientTransactionID {
         client.nextID &+= 1
         let id = ClientTransactionID(rawValue: client.nextID)
         client.statistics.requestsSent += 1
         let record = ClientRequest(id: id, original: request, destination: destination, handler: handler)
+        record.branchPrefix = branchPrefix
         client.deferring += 1
         defer { client.deferring -= 1 }
         guard let method = request.method, method != .cancel,
@@ -196,14 +199,14 @@ extension SIPEndpoint {
                 (transport, sentBy) = opened
             }
             var message = record.original
-            var branch = Self.newBranch()
+            var branch = Self.newBranch(prefix: record.branchPrefix)
             var via = ViaHandling.clientVia(transport: target.transport, local: sentBy, branch: branch)
             message.headers.prepend(.via, via.description)
             var key = TransactionKey.clientKey(for: message)
             var tries = 0
             while let k = key, client.attempts[k] != nil, tries < 8 {
                 tries += 1
-                branch = Self.newBranch()
+                branch = Self.newBranch(prefix: record.branchPrefix)
                 via = ViaHandling.clientVia(transport: target.transport, local: sentBy, branch: branch)
                 message = record.original
                 message.headers.prepend(.via, via.description)
@@ -249,7 +252,7 @@ extension SIPEndpoint {
 
     /// The transport for a target: the bound UDP socket of its family (through a connected flow), or
     /// an open connection to it (reused, else a new one); with the local address for the Via.
-    private func openTransport(to target: SIPServerTarget) -> Result<(ClientTransport, SocketAddress), ClientSetupFailure> {
+    func openTransport(to target: SIPServerTarget) -> Result<(ClientTransport, SocketAddress), ClientSetupFailure> {
         switch target.transport {
         case .udp:
             guard let socket = udpSockets.first(where: { $0.local.family == target.address.family }) else {
@@ -307,7 +310,7 @@ extension SIPEndpoint {
     }
 
     /// Writes octets to a client transport; nil when done, else why not.
-    private func send(_ bytes: [UInt8], on transport: ClientTransport) -> String? {
+    func send(_ bytes: [UInt8], on transport: ClientTransport) -> String? {
         switch transport {
         case .datagram(let socket, let remote, let flow):
             if let flow {
@@ -323,11 +326,11 @@ extension SIPEndpoint {
         }
     }
 
-    private static func newBranch() -> String {
+    private static func newBranch(prefix: String? = nil) -> String {
         var rng = SystemRandomNumberGenerator()
         let a = UInt64.random(in: .min ... .max, using: &rng)
         let b = UInt64.random(in: .min ... .max, using: &rng)
-        return Via.magicCookie + "-" + String(a, radix: 36) + String(b, radix: 36)
+        return Via.magicCookie + "-" + (prefix ?? "") + String(a, radix: 36) + String(b, radix: 36)
     }
 
     // MARK: Driving the machines

@@ -66,6 +66,27 @@ public final class SIPEndpoint {
     /// Called on SIGUSR1 by `run` (the daemon logs its statistics).
     public var report: () -> Void = {}
 
+    // Hooks for the server roles (a proxy, RFC 3261 §16); all run on the signalling thread.
+
+    /// Where the request being decided came from (set while `transactionUser`, `ackHandler` or
+    /// `cancelHandler` runs, nil otherwise): the transport and the packet's source address.
+    public private(set) var currentRequestSource: RequestSource?
+    /// ACKs that match no server transaction: ACKs for 2xx (§13.2.2.4, §16.7: a proxy forwards them
+    /// end to end), or strays. Nil: counted in `strayACKs` and dropped.
+    public var ackHandler: ((SIPMessage) -> Void)?
+    /// Responses that match no client transaction (§18.1.2): a stateless proxy forwards them (§16.11);
+    /// return false to have them counted as dropped. Nil: dropped.
+    public var strayResponseHandler: ((SIPMessage) -> Bool)?
+    /// A CANCEL matched an INVITE server transaction still proceeding (the INVITE as received): return
+    /// true when the TU takes care of the INVITE's final response (a proxy cancels its branches and
+    /// forwards the 487 they bring, §16.10); the endpoint then only answers 200 to the CANCEL. Nil or
+    /// false: the endpoint answers 487 to the INVITE itself.
+    public var cancelHandler: ((SIPMessage) -> Bool)?
+    /// Called about every `tickInterval` by the loop (housekeeping: registrar sweeps, Timer C, saves).
+    public var onTick: (() -> Void)?
+    /// How often `onTick` runs.
+    public var tickInterval: Duration = .seconds(1)
+
     // Internal (not private) where the client side (SIPEndpoint+Client.swift) uses them.
     let log: (String) -> Void
     private(set) var udpSockets: [UDPSocket] = []
@@ -81,6 +102,7 @@ public final class SIPEndpoint {
     /// before the transaction exists, so a stateless answer needs none).
     private var decisionForNewTransaction: StatelessResponder.Decision?
     private var lastSweep: UInt64 = 0
+    private var nextTick: Int64 = 0
 
     public init(configuration: EndpointConfiguration = .default, log: @escaping (String) -> Void = { _ in }) {
         self.configuration = configuration
@@ -206,6 +228,14 @@ public final class SIPEndpoint {
         }
         serviceClient(fds[clientBase...])
         fireDueTimers()
+        if let onTick {
+            let nowNs = Self.now().nanoseconds
+            if nowNs >= nextTick {
+                let (seconds, attoseconds) = tickInterval.components
+                nextTick = nowNs &+ max(1_000_000, seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+                onTick()
+            }
+        }
         if ms &- lastSweep >= 1000 {
             lastSweep = ms
             for (id, c) in connections {
@@ -217,7 +247,9 @@ public final class SIPEndpoint {
     }
 
     private func pollTimeout(maxWait: Int32) -> Int32 {
-        guard let deadline = timers.nextDeadline else { return maxWait }
+        var next = timers.nextDeadline
+        if onTick != nil { next = min(next ?? nextTick, nextTick) }
+        guard let deadline = next else { return maxWait }
         let remaining = deadline &- Self.now().nanoseconds
         if remaining <= 0 { return 0 }
         // Round up so the timer is due when poll returns.
@@ -270,12 +302,14 @@ public final class SIPEndpoint {
     func receive(_ message: SIPMessage, origin: RequestOrigin) {
         guard message.isRequest, let method = message.method else {
             // §18.1.2: a response goes to its client transaction; strays are dropped.
-            if !receiveResponse(message) { statistics.responsesDropped += 1 }
+            if !receiveResponse(message) && !(strayResponseHandler?(message) ?? false) { statistics.responsesDropped += 1 }
             return
         }
         statistics.requestsReceived += 1
         var request = message
         let source = origin.source
+        currentRequestSource = RequestSource(origin)
+        defer { currentRequestSource = nil }
         // The stamped Via is what `request.topVia()` now parses to (the key below parses it again, so
         // once there is a key it is known to parse): the stateless answer reuses it.
         let sourceHost = source.host
@@ -292,8 +326,12 @@ public final class SIPEndpoint {
             return
         }
         if method == .ack {
-            // The ACK to a 2xx (a dialog's business; there are none yet) or to nothing we know.
-            statistics.strayACKs += 1
+            // The ACK to a 2xx (a dialog's or a proxy's business) or to nothing we know.
+            if let ackHandler {
+                ackHandler(request)
+            } else {
+                statistics.strayACKs += 1
+            }
             return
         }
         if transactions.count >= configuration.maxServerTransactions {
@@ -389,7 +427,12 @@ public final class SIPEndpoint {
         case .cancel:
             answerCancel(request, record: record, key: key, now: now)
         case .pending:
-            break
+            // §17.2.1: the TU will answer later (a proxy forwarding it, §16.2): 100 Trying now, so the
+            // client stops retransmitting the INVITE.
+            if request.method == .invite && configuration.sendsTryingForPendingInvites {
+                let trying = responder.response(to: request, status: 100, reason: nil, headers: [])
+                apply(record.sendResponse(trying, now: now), to: record, key: key, now: now)
+            }
         case .absorb, .drop:
             if transactions[key] === record {
                 transactions[key] = nil
@@ -409,12 +452,25 @@ public final class SIPEndpoint {
         return !actions.isEmpty
     }
 
+    /// Sends `response` (built by the TU, e.g. a proxy forwarding what a branch answered, §16.7 step 9)
+    /// through the server transaction of `request` (as delivered). False when that transaction is gone
+    /// or no longer takes responses.
+    @discardableResult
+    public func forward(_ response: SIPMessage, for request: SIPMessage) -> Bool {
+        guard let key = TransactionKey.serverKey(for: request), let record = transactions[key] else { return false }
+        let now = Self.now()
+        let actions = record.sendResponse(response, now: now)
+        apply(actions, to: record, key: key, now: now)
+        return !actions.isEmpty
+    }
+
     /// CANCEL (§9.2): when it matches an INVITE transaction still proceeding, 200 to the CANCEL and
     /// 487 to the INVITE; otherwise 481.
     private func answerCancel(_ cancel: SIPMessage, record: ServerTransactionRecord, key: TransactionKey, now: Instant) {
         if let inviteKey = TransactionKey.cancelledKey(for: cancel), let invite = transactions[inviteKey], invite.isProceedingInvite {
             let ok = responder.response(to: cancel, status: 200, reason: nil, headers: [])
             apply(record.sendResponse(ok, now: now), to: record, key: key, now: now)
+            if let cancelHandler, cancelHandler(invite.request) { return }
             let terminated = responder.response(to: invite.request, status: 487, reason: nil, headers: [])
             apply(invite.sendResponse(terminated, now: now), to: invite, key: inviteKey, now: now)
         } else {

@@ -3,12 +3,14 @@ import Glibc
 #endif
 import Config
 import SIPEndpoint
+import SIPServer
 import SIPTransport
 
-/// `dialtoned`: the Dialtone daemon. Today it answers SIP over UDP, TCP and TLS through server
-/// transactions (OPTIONS 200, the correct RFC 3261 response to everything else); registration, calls
-/// and the server roles arrive with later issues. Arguments are parsed by hand: the daemon does not
-/// link ArgumentParser.
+/// `dialtoned`: the Dialtone daemon. It answers SIP over UDP, TCP and TLS through server
+/// transactions (OPTIONS 200, the correct RFC 3261 response to everything else) and, with a `server`
+/// section in the configuration, runs the server roles: registrar, stateful or stateless proxy,
+/// redirect server (`SIPServerHost`). The user agent for line accounts arrives with a later issue.
+/// Arguments are parsed by hand: the daemon does not link ArgumentParser.
 
 let usage = """
     USAGE: dialtoned [--config FILE] [--listen TRANSPORT:HOST:PORT]... [--tls-cert FILE --tls-key FILE]
@@ -179,9 +181,21 @@ do {
         }
     }
     try endpoint.bind(config.listen, tls: tls)
+    // The server roles (issue 5) when the configuration has a `server` section. A reload rebinds the
+    // sockets; the roles themselves (mode, domains, accounts) take effect at the next start.
+    let server = config.server.map { SIPServerHost(configuration: $0, endpoint: endpoint, log: { say("dialtoned: \($0)") }) }
+    if let server {
+        say("dialtoned: server roles: \(server.core.mode.rawValue), domains \(server.configuration.domains.joined(separator: ", "))")
+        let reload = endpoint.reload
+        endpoint.reload = { [unowned server] in
+            reload()
+            server.endpointRebound()
+        }
+    }
     say("dialtoned \(DialtoneVersion.string): ready")
     endpoint.report = { [unowned endpoint] in say(statisticsLine(endpoint)) }
     let sig = endpoint.run(signals: signals)
+    server?.shutdown()
     say("dialtoned: stopped (signal \(sig))")
 } catch {
     fail("\(error)", status: 71)  // EX_OSERR

@@ -245,7 +245,9 @@ struct ClientTransactionTests {
 
     @Test func cancelAfterRingingGets487() throws {
         // T1 = 1 s: no INVITE retransmission within the test, so the UAS's request count is exact.
-        let uas = try makeEndpoint([.udp], configuration: configuration(dns: nil, t1: .seconds(1)))
+        var silent = configuration(dns: nil, t1: .seconds(1))
+        silent.sendsTryingForPendingInvites = false
+        let uas = try makeEndpoint([.udp], configuration: silent)
         var pendingInvite: SIPMessage? = nil
         let defaultUser = uas.transactionUser
         uas.transactionUser = { request in

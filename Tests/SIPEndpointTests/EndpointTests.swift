@@ -176,7 +176,11 @@ struct EndpointTests {
             request.method == .invite ? .pending : responder.decide(request)
         }
         h.send(probeRequest("INVITE", port: h.probe.port, branch: "z9hG4bK-inv-2", callID: "inv-2"))
-        #expect(h.response(timeout: 0.3) == nil, "the transaction user has not answered yet")
+        // §17.2.1: the transaction user has not answered yet, so the endpoint says 100 Trying (no To tag).
+        let trying = try #require(h.response(timeout: 1), "no 100 Trying for a pending INVITE")
+        #expect(trying.statusCode == 100)
+        #expect(try trying.to().tag == nil)
+        #expect(h.response(timeout: 0.3) == nil, "nothing but the 100 before the transaction user answers")
         #expect(h.endpoint.serverTransactionCount == 1)
         h.send(probeRequest("CANCEL", port: h.probe.port, branch: "z9hG4bK-inv-2", callID: "inv-2"))
         var codes: [Int: String] = [:]

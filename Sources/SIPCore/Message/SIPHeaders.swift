@@ -150,6 +150,36 @@ public struct SIPHeaders: Sendable {
         return before - entries.count
     }
 
+    /// Removes the first list element of `name` (RFC 3261 §7.3.1): the whole field when it holds one
+    /// value, else that value from a comma-joined field. A proxy taking its Via off a response (§16.7
+    /// step 3) or its own Route off a request (§16.4). False when there is no such field.
+    @discardableResult
+    public mutating func removeFirstListValue(_ name: HeaderName) -> Bool {
+        guard let i = firstIndex(of: name) else { return false }
+        removeListElement(fieldIndex: i, first: true)
+        return true
+    }
+
+    /// Removes the last list element of `name` (the last Route, for a strict router's Request-URI,
+    /// §16.4). False when there is no such field.
+    @discardableResult
+    public mutating func removeLastListValue(_ name: HeaderName) -> Bool {
+        guard let i = indices(of: name).last else { return false }
+        removeListElement(fieldIndex: i, first: false)
+        return true
+    }
+
+    private mutating func removeListElement(fieldIndex i: Int, first: Bool) {
+        let bytes = valueBytes(at: i)
+        let parts = ListSplitter.split(bytes)
+        if parts.count <= 1 {
+            remove(at: i)
+            return
+        }
+        let kept = first ? parts.dropFirst() : parts.dropLast()
+        replaceValue(at: i, with: kept.map { Self.unfold(bytes[$0]) }.joined(separator: ", "))
+    }
+
     /// Replaces every field named `name` with one field holding `value`, placed where the first was
     /// (or appended).
     public mutating func set(_ name: HeaderName, _ value: String) {
