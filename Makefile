@@ -67,8 +67,11 @@ bench-transactions: deps
 bench-parser: deps
 	scripts/bench-parser.sh
 
+# The daemon on the development embedded default: SIP on 127.0.0.1:5060 (UDP, TCP), the built-in
+# registrar and stateful proxy for 101/102@127.0.0.1 (board/dev/dialtone-run.json). Ctrl-C stops it.
 run: build
-	$(SCRATCH)/debug/dialtoned
+	mkdir -p build/run
+	$(SCRATCH)/debug/dialtoned --config board/dev/dialtone-run.json
 
 # aarch64 cross toolchain: Debian trixie swiftlang 6.0.3 in a chroot (toolchain/README.md).
 toolchain: deps
