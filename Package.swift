@@ -76,6 +76,7 @@ var targets: [Target] = [
     .testTarget(name: "SIPpTests", dependencies: ["SIPCore", "DialtoneTestKit"], swiftSettings: swift6),
     .testTarget(name: "SIPEndpointTests", dependencies: ["SIPEndpoint", "SIPCore", "Config", "DialtoneTestKit"], swiftSettings: swift6),
     .testTarget(name: "SIPServerTests", dependencies: ["SIPServer", "SIPAuth", "SIPCore", "Config", "DialtoneTestKit"], swiftSettings: swift6),
+    .testTarget(name: "ServerInteropTests", dependencies: ["SIPCore", "DialtoneTestKit"], swiftSettings: swift6),
 ]
 
 if fuzzing {

@@ -216,7 +216,7 @@ debootstrap_tarball() {
 chroot_stamp() {
   local tarball="$CACHE/debootstrap/$SUITE-amd64-minbase.tgz"
   { echo "recipe=$CHROOT_RECIPE mirror=$MIRROR suite=$SUITE"; echo "${CHROOT_PACKAGES[*]}"
-    [ -f "$tarball" ] && stat -c '%s' "$tarball"; } | sha256sum | cut -c1-16
+    if [ -f "$tarball" ]; then stat -c '%s' "$tarball"; fi; } | sha256sum | cut -c1-16
 }
 
 ensure_chroot() {

@@ -29,7 +29,10 @@
 ///     "algorithms": ["SHA-256", "MD5"]
 ///                                    // offered in the 401, one WWW-Authenticate each, strongest
 ///                                    //   first: MD5, SHA-256, SHA-512-256 (and their -sess forms).
-///                                    //   Default ["SHA-256", "MD5"].
+///                                    //   Default ["MD5"]: what every phone answers. Offer SHA-256
+///                                    //   only when every client handles RFC 8760 (baresip 1.0.0
+///                                    //   fails registration when any challenge names another
+///                                    //   algorithm, whatever the order).
 ///   },
 ///   "accounts": [                    // the users of the served domains (registrar and redirect: 404
 ///                                    //   vs 480). Default [].
@@ -73,7 +76,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         /// Nil means the first domain (see `ServerConfiguration.realm`).
         public var realm: String?
         /// Canonical tokens from `algorithmTokens`, in the order written.
-        public var algorithms: [String] = ["SHA-256", "MD5"]
+        public var algorithms: [String] = ["MD5"]
 
         public init() {}
     }

@@ -61,7 +61,24 @@ extension SIPEndpoint {
         message.headers.prepend(.via, via.description)
         if !message.headers.contains(.maxForwards) { message.headers.append(.maxForwards, "70") }
         message.headers.set(.contentLength, String(message.body.count))
-        return send(message.serialized(), on: transport)
+        let failure = send(message.serialized(), on: transport)
+        closeIdleFlows(keeping: transport)
+        return failure
+    }
+
+    /// Most UDP flows left open with no client transaction on them. `openTransport` opens a flow
+    /// (a connected socket) per downstream address and only the end of a client transaction closes
+    /// it, which a stateless send never has: past this many idle flows they are closed, so
+    /// forwarding to many addresses cannot use up descriptors, while a few busy ones are reused.
+    static let maxIdleFlows = 32
+
+    private func closeIdleFlows(keeping transport: ClientTransport) {
+        guard client.flows.count > Self.maxIdleFlows else { return }
+        var keep: UDPFlow? = nil
+        if case .datagram(_, _, let flow) = transport { keep = flow }
+        let idle = client.flows.filter { $0.value.users <= 0 && $0.value !== keep }
+        guard idle.count > Self.maxIdleFlows - 1 else { return }
+        for key in idle.keys { client.flows[key] = nil }
     }
 
     /// Sends a response where its top Via routes it (§18.2.2, RFC 3581): the caller has removed its

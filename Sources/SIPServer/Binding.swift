@@ -17,11 +17,17 @@ public struct Binding: Sendable, Hashable {
     public var path: [NameAddress]
     /// Where that REGISTER came from (nil when unknown).
     public var source: RegistrationSource?
+    /// Whether a proxy reaches the contact through `source` rather than the contact's own address:
+    /// the REGISTER showed NAT (its Via sent-by was not where it came from) or asked for an outbound
+    /// flow (RFC 5626 `reg-id`). A REGISTER sent straight from its contact's address, or on behalf of
+    /// another device (§10: third-party registration), keeps the contact.
+    public var reachThroughSource: Bool
     /// When it was last registered or refreshed (ties in q are broken by most recent first).
     public var updated: Instant
 
     public init(contact: NameAddress, expires: Instant, callID: String, cseq: UInt32,
-                path: [NameAddress] = [], source: RegistrationSource? = nil, updated: Instant) {
+                path: [NameAddress] = [], source: RegistrationSource? = nil, reachThroughSource: Bool = false,
+                updated: Instant) {
         var c = contact
         c.parameters.remove("expires")
         self.contact = c
@@ -30,6 +36,7 @@ public struct Binding: Sendable, Hashable {
         self.cseq = cseq
         self.path = path
         self.source = source
+        self.reachThroughSource = reachThroughSource && source != nil
         self.updated = updated
     }
 

@@ -20,9 +20,11 @@ public struct BindingRequest: Sendable, Equatable {
     /// Path values in order (RFC 3327).
     public var path: [NameAddress]
     public var source: RegistrationSource?
+    /// Whether the contacts are reached through `source` (see `Binding.reachThroughSource`).
+    public var sourceIsFlow: Bool
 
     public init(aor: AddressOfRecord, contacts: Contacts, expires: UInt32? = nil, callID: String, cseq: UInt32,
-                path: [NameAddress] = [], source: RegistrationSource? = nil) {
+                path: [NameAddress] = [], source: RegistrationSource? = nil, sourceIsFlow: Bool = false) {
         self.aor = aor
         self.contacts = contacts
         self.expires = expires
@@ -30,6 +32,7 @@ public struct BindingRequest: Sendable, Equatable {
         self.cseq = cseq
         self.path = path
         self.source = source
+        self.sourceIsFlow = sourceIsFlow
     }
 
     /// Extracts the binding request of a REGISTER: the AOR from To (§10.3 step 5), Call-ID, CSeq,
@@ -66,5 +69,18 @@ public struct BindingRequest: Sendable, Equatable {
             contacts = .addresses(list)
         }
         self.source = source
+        sourceIsFlow = false
+        if let source {
+            // NAT: the sender's own idea of its address (Via sent-by, §18.1.1) is not where the packet
+            // came from. Outbound (RFC 5626 §5.2): a reg-id asks for the flow to be used.
+            var natSeen = false
+            if let via = try? request.topVia() {
+                let defaultPort: UInt16 = via.transport.uppercased() == "TLS" ? 5061 : 5060
+                natSeen = via.host.bare.lowercased() != source.host.lowercased() || (via.port ?? defaultPort) != source.port
+            }
+            var outbound = false
+            if case .addresses(let list) = contacts { outbound = list.contains { $0.parameters.has("reg-id") } }
+            sourceIsFlow = natSeen || outbound
+        }
     }
 }

@@ -42,7 +42,8 @@ public struct LocationStoreFileError: Error, Sendable, Equatable, CustomStringCo
 ///   "bindings": [ { "aor": "sip:101@voice.lan", "contact": "<sip:101@192.168.1.20:5060>;q=0.5",
 ///                   "expires-ms": 17000003600000, "updated-ms": 1700000000000,
 ///                   "call-id": "a84b4c76e66710", "cseq": 7, "path": ["<sip:edge.lan;lr>"],
-///                   "source": { "transport": "UDP", "host": "192.168.1.20", "port": 5060 } } ] }
+///                   "source": { "transport": "UDP", "host": "192.168.1.20", "port": 5060 }, "flow": true } ] }
+/// (`flow`: present when the proxy reaches the contact through `source`, see `Binding`.)
 /// ```
 extension LocationStore {
     static let fileFormat = "dialtone-location-store"
@@ -82,6 +83,7 @@ extension LocationStore {
                 if let s = b.source {
                     members.append(("source", .object([("transport", .string(s.transport)), ("host", .string(s.host)),
                                                        ("port", .number(Double(s.port)))])))
+                    if b.reachThroughSource { members.append(("flow", .bool(true))) }
                 }
                 items.append(.object(members))
             }
@@ -133,7 +135,8 @@ extension LocationStore {
             guard remaining > 0 else { continue }
             let age = max(0, min(wallNow - Int64(updatedMs), Int64(limits.maxExpires) * 1000))
             let binding = Binding(contact: contact, expires: now + .milliseconds(remaining), callID: callID, cseq: cseq,
-                                  path: path, source: source, updated: now + .milliseconds(-age))
+                                  path: path, source: source, reachThroughSource: item["flow"] == .bool(true),
+                                  updated: now + .milliseconds(-age))
             _ = store.restore(binding, for: aor)
         }
         return store

@@ -136,7 +136,8 @@ public struct LocationStore: Sendable {
                 }
                 let lifetime = min(expires, limits.maxExpires)
                 let binding = Binding(contact: contact, expires: now + .seconds(Int64(lifetime)), callID: request.callID,
-                                      cseq: request.cseq, path: request.path, source: request.source, updated: now)
+                                      cseq: request.cseq, path: request.path, source: request.source,
+                                      reachThroughSource: request.sourceIsFlow, updated: now)
                 if let i = LocationStore.match(binding, in: updated) {
                     let existing = updated[i]
                     if !touched.contains(i), existing.callID == request.callID, request.cseq <= existing.cseq {

@@ -85,7 +85,17 @@ public struct ProxyRouting: Sendable {
         if servedHere || isLocal(uri) {
             guard uri.user != nil, servedHere else { return .local }
             guard let aor = AddressOfRecord(line.uri) else { return .reject(status: 404, reason: "Not Found", headers: []) }
-            let bindings = store.lookup(aor, now: now)
+            var bindings = store.lookup(aor, now: now)
+            if bindings.isEmpty {
+                // §19.1.4 makes `sip:bob@d` and `sip:bob@d:PORT` different AORs, but with PORT one we
+                // listen on both name the same user here (as in Kamailio's usrloc): try the other form.
+                var other = uri
+                let ports: [UInt16?] = uri.port == nil ? Set(local.map { $0.address.port }).sorted() : [nil]
+                for port in ports where bindings.isEmpty {
+                    other.port = port
+                    bindings = store.lookup(AddressOfRecord(other), now: now)
+                }
+            }
             if bindings.isEmpty {
                 return users.contains(aor.user ?? "")
                     ? .reject(status: 480, reason: "Temporarily Unavailable", headers: [])
@@ -129,7 +139,7 @@ public struct ProxyRouting: Sendable {
     /// flow it registered from when that differs from the contact's address (NAT).
     static func target(for b: Binding) -> Target {
         var t = Target(requestURI: b.contact.uri, routes: b.path)
-        if b.path.isEmpty, let source = b.source, case .sip(let contact) = b.contact.uri {
+        if b.path.isEmpty, b.reachThroughSource, let source = b.source, case .sip(let contact) = b.contact.uri {
             let contactPort = contact.port ?? (contact.isSecure || contact.transport == "tls" ? 5061 : 5060)
             if contact.host.bare.lowercased() != source.host.lowercased() || contactPort != source.port {
                 let host: Host = source.host.contains(":") ? .ipv6(source.host) : .ipv4(source.host)

@@ -59,7 +59,7 @@ import SIPServer
         #expect(server.registrar.minExpires == 60 && server.registrar.defaultExpires == 3600 && server.registrar.maxExpires == 7200)
         #expect(server.registrar.store == nil)
         #expect(server.realm == "voice.lan")
-        #expect(server.registrar.algorithms == ["SHA-256", "MD5"])
+        #expect(server.registrar.algorithms == ["MD5"])
         // No server section: roles off.
         #expect(try DaemonConfiguration.parse(Array(#"{"sip": {"max-transactions": 5}}"#.utf8)).get().server == nil)
     }
@@ -125,7 +125,7 @@ import SIPServer
         BadCase(json: #"{"domains": ["a"], "accounts": [{"user": "1", "password": "x"}, {"user": "1", "password": "y"}]}"#, field: "server.accounts[1].user", code: .invalidValue),
         BadCase(json: #"{"domains": ["a"], "accounts": [{"user": "1", "ha1": "xyz"}]}"#, field: "server.accounts[0].ha1", code: .invalidValue),
         BadCase(json: #"{"domains": ["a"], "accounts": [{"user": "1", "ha1": {"SHA-1": "00"}}]}"#, field: "server.accounts[0].ha1.SHA-1", code: .unknownKey),
-        BadCase(json: #"{"domains": ["a"], "accounts": [{"user": "1", "ha1": "0123456789abcdef0123456789abcdef"}]}"#, field: "server.accounts[0].ha1", code: .missingValue),
+        BadCase(json: #"{"domains": ["a"], "registrar": {"algorithms": ["SHA-256", "MD5"]}, "accounts": [{"user": "1", "ha1": "0123456789abcdef0123456789abcdef"}]}"#, field: "server.accounts[0].ha1", code: .missingValue),
         BadCase(json: #"{"domains": ["a"], "domains": ["b"]}"#, field: "server.domains", code: .invalidValue),
     ]
 
