@@ -29,7 +29,11 @@ public final class Kamailio: @unchecked Sendable {
         ])
         guard Self.answersOptions(port: port, timeout: timeout, process: process) else {
             let output = process.output
+            // Its workers too (by parent pid), or a Kamailio that started but did not answer would
+            // leave them running.
+            let workers = Self.children(of: process.pid)
             process.stop()
+            for pid in workers { kill(pid, SIGKILL) }
             runDirectory.remove()
             throw SubprocessError(description: "kamailio did not answer OPTIONS on 127.0.0.1:\(port): \(output)")
         }
