@@ -98,6 +98,12 @@ public struct LocationStore: Sendable {
     public mutating func register(_ request: BindingRequest, now: Instant) -> Result<[Binding], LocationStoreError> {
         let held = records[request.aor] ?? []
         let current = held.filter { $0.expires > now }
+        if request.contacts != .query, current.contains(where: { $0.callID == request.callID && $0.cseq == request.cseq }) {
+            // The request that wrote these bindings, again: a retransmission (the registrar answers
+            // statelessly, like Kamailio's save(), so there is no transaction to absorb it). It changes
+            // nothing and gets the same answer (§10.3 step 7's CSeq rule still refuses lower CSeqs).
+            return .success(LocationStore.ordered(current))
+        }
         switch request.contacts {
         case .query:
             return .success(LocationStore.ordered(current))

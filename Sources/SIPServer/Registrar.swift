@@ -167,7 +167,11 @@ public struct Registrar: Sendable {
             }
             return .respondStatelessly(status: error.status, reason: reason, headers: headers)
         case .success(let bindings):
-            return .respond(status: 200, reason: nil, headers: okHeaders(request, bindings: bindings, now: now, wallClock: wallClock))
+            // Statelessly, as Kamailio's registrar does (sl_send_reply): a transaction would hold every
+            // REGISTER for Timer J (32 s over UDP); a retransmission is recognised by the store (same
+            // Call-ID and CSeq) and answered again from the bindings.
+            return .respondStatelessly(status: 200, reason: nil,
+                                       headers: okHeaders(request, bindings: bindings, now: now, wallClock: wallClock))
         }
     }
 

@@ -93,7 +93,11 @@ import SIPTransaction
         var store = LocationStore()
         let clock = ManualClock()
         _ = try store.register(update(["<sip:a@192.0.2.101>"], callID: "c1", cseq: 5), now: clock.now).get()
-        for cseq: UInt32 in [5, 4] {
+        // The same Call-ID and CSeq again is the same request retransmitted: answered, nothing changes.
+        let again = try store.register(update(["<sip:a@192.0.2.101>"], expires: 0, callID: "c1", cseq: 5), now: clock.now).get()
+        #expect(again.count == 1)
+        #expect(store.lookup(alice, now: clock.now).count == 1)
+        for cseq: UInt32 in [4, 1] {
             guard case .failure(let error) = store.register(try update(["<sip:a@192.0.2.101>"], expires: 0, callID: "c1", cseq: cseq), now: clock.now) else {
                 Issue.record("CSeq \(cseq) accepted"); continue
             }
@@ -119,11 +123,16 @@ import SIPTransaction
             #expect(error.status == 400)
         }
         #expect(store.count == 3)
-        // Same Call-ID as two bindings, CSeq not higher: refused, nothing removed.
-        let stale = store.register(BindingRequest(aor: alice, contacts: .wildcard, expires: 0, callID: "c1", cseq: 1), now: clock.now)
-        #expect(throws: LocationStoreError.self) { try stale.get() }
+        // Same Call-ID and CSeq as two bindings: the REGISTER that wrote them, retransmitted; nothing removed.
+        let retransmitted = store.register(BindingRequest(aor: alice, contacts: .wildcard, expires: 0, callID: "c1", cseq: 1), now: clock.now)
+        #expect(try retransmitted.get().count == 3)
         #expect(store.count == 3)
-        let removed = try store.register(BindingRequest(aor: alice, contacts: .wildcard, expires: 0, callID: "c1", cseq: 2), now: clock.now).get()
+        // A lower CSeq: refused (§10.3 step 7), nothing removed.
+        _ = try store.register(update(["<sip:d@192.0.2.104>"], callID: "c3", cseq: 7), now: clock.now).get()
+        let stale = store.register(BindingRequest(aor: alice, contacts: .wildcard, expires: 0, callID: "c3", cseq: 6), now: clock.now)
+        #expect(throws: LocationStoreError.self) { try stale.get() }
+        #expect(store.count == 4)
+        let removed = try store.register(BindingRequest(aor: alice, contacts: .wildcard, expires: 0, callID: "c3", cseq: 8), now: clock.now).get()
         #expect(removed.isEmpty)
         #expect(store.count == 0)
         #expect(store.addressesOfRecord.isEmpty)
