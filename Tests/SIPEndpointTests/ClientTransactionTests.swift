@@ -142,9 +142,11 @@ struct ClientTransactionTests {
         // Every one is the same request (same branch): retransmissions, not new transactions.
         #expect(Set(sends.map(\.bytes)).count == 1)
         if sends.count >= 4 {
+            // Stamped when the test reads them, so one gap may shrink when the reader was late for
+            // the datagram before it (a loaded machine, qemu); the three together span T1+2·T1+4·T1.
             let gaps = (1..<4).map { Int(sends[$0].at) - Int(sends[$0 - 1].at) }
-            #expect(gaps[0] >= t1 - 5, "gaps \(gaps)")
-            #expect(gaps[2] >= 3 * t1, "the interval doubles: \(gaps)")
+            #expect(gaps[0] + gaps[1] + gaps[2] >= 7 * t1 - 10, "gaps \(gaps)")
+            #expect(gaps[2] >= 2 * t1, "the interval doubles: \(gaps)")
         }
         #expect(events.events.count == 1)
         if case .timeout(let response) = events.finals.first {
