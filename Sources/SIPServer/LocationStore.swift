@@ -64,6 +64,10 @@ public struct LocationStore: Sendable {
     /// Increases with every change (for deciding when to save).
     public private(set) var revision: UInt64 = 0
     private var lastSweep: Instant?
+    /// No binding held expires before this (a lower bound: refreshes may have moved the real earliest
+    /// later). A sweep before it has nothing to do and returns at once, so the periodic sweep of a
+    /// large store costs nothing until something can have expired.
+    private var earliestExpiry: Instant?
 
     public init(limits: Limits = Limits()) {
         self.limits = limits
@@ -191,6 +195,7 @@ public struct LocationStore: Sendable {
         records[aor] = updated.isEmpty ? nil : updated
         count += updated.count - held
         revision &+= 1
+        for b in updated where earliestExpiry.map({ b.expires < $0 }) ?? true { earliestExpiry = b.expires }
     }
 
     /// The binding of `list` that `binding` updates: the same `+sip.instance` and `reg-id` when the
@@ -216,13 +221,17 @@ public struct LocationStore: Sendable {
     @discardableResult
     public mutating func sweep(now: Instant) -> Int {
         lastSweep = now
+        if let earliest = earliestExpiry, earliest > now { return 0 }
         var removed = 0
+        var earliest: Instant? = nil
         for (aor, bindings) in records {
             let live = bindings.filter { $0.expires > now }
+            for b in live where earliest.map({ b.expires < $0 }) ?? true { earliest = b.expires }
             guard live.count != bindings.count else { continue }
             removed += bindings.count - live.count
             records[aor] = live.isEmpty ? nil : live
         }
+        earliestExpiry = earliest
         count -= removed
         if removed > 0 { revision &+= 1 }
         return removed
@@ -246,6 +255,7 @@ public struct LocationStore: Sendable {
         guard held.count < limits.maxContactsPerAOR, count < limits.maxBindings,
               LocationStore.match(binding, in: held) == nil else { return false }
         records[aor] = held + [binding]
+        if earliestExpiry.map({ binding.expires < $0 }) ?? true { earliestExpiry = binding.expires }
         count += 1
         return true
     }

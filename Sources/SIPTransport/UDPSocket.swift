@@ -15,6 +15,9 @@ public final class UDPSocket {
         public init(description: String) { self.description = description }
     }
 
+    /// The receive buffer asked for (SO_RCVBUF): 4 MiB.
+    public static let receiveBufferBytes: Int32 = 4 << 20
+
     /// Binds to a numeric `host` and `port` (0 picks a free port).
     public init(host: String, port: UInt16) throws {
         guard let address = SocketAddress(host: host, port: port) else {
@@ -27,6 +30,12 @@ public final class UDPSocket {
         if address.family == AF_INET6 {
             _ = setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &one, socklen_t(MemoryLayout<Int32>.size))
         }
+        // A deep receive queue, as Kamailio's maxbuffer: the signalling thread can pause (a sweep, a
+        // save, a burst) without the kernel dropping datagrams that then come back as
+        // retransmissions. The kernel caps it at net.core.rmem_max; the memory is used only while
+        // datagrams wait.
+        var buffer = UDPSocket.receiveBufferBytes
+        _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer, socklen_t(MemoryLayout<Int32>.size))
         var storage = address.storage
         let rc = withUnsafePointer(to: &storage) { p in
             p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, address.length) }

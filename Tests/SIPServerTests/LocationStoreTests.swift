@@ -201,6 +201,17 @@ import SIPTransaction
         #expect(store.addressesOfRecord.isEmpty)
     }
 
+    @Test func sweepSeesARefreshThatShortenedTheExpiry() throws {
+        var store = LocationStore()
+        var clock = ManualClock()
+        _ = try store.register(update(["<sip:a@192.0.2.101>"], expires: 600, cseq: 1), now: clock.now).get()
+        #expect(store.sweep(now: clock.now) == 0)
+        _ = try store.register(update(["<sip:a@192.0.2.101>"], expires: 60, cseq: 2), now: clock.now).get()
+        clock.advance(.seconds(61))
+        #expect(store.sweep(now: clock.now) == 1)
+        #expect(store.count == 0)
+    }
+
     @Test func instanceAndRegIDIdentifyTheBinding() throws {
         var store = LocationStore()
         let clock = ManualClock()
