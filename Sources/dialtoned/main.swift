@@ -166,7 +166,10 @@ do {
 
 do {
     let signals = try SignalPipe()
-    let endpoint = SIPEndpoint(configuration: EndpointConfiguration(maxServerTransactions: config.maxTransactions),
+    // One bound for both sides: a proxy holds a client request per server transaction it forwards
+    // (an INVITE's both live 64·T1 after a 2xx, RFC 6026), so the client side needs as many.
+    let endpoint = SIPEndpoint(configuration: EndpointConfiguration(maxServerTransactions: config.maxTransactions,
+                                                                    maxClientRequests: config.maxTransactions),
                                log: { say("dialtoned: \($0)") })
     endpoint.reload = {
         switch loadConfiguration(path, override, flags) {
