@@ -26,7 +26,7 @@ DEB_PACKAGES := pkg-config libssl-dev libosip2-dev valgrind baresip-core \
 	sip-tester kamailio dnsmasq-base openssl
 BOARD ?= qemu-virt-arm64
 
-.PHONY: all deps build test unit-test fuzz fuzz-smoke bench bench-parser bench-transactions run clean toolchain cross cross-test image image-binaries qemu-test
+.PHONY: all deps build test unit-test fuzz fuzz-smoke bench bench-parser bench-transactions bench-register bench-proxy run clean toolchain cross cross-test image image-binaries qemu-test
 
 all: build
 
@@ -59,13 +59,19 @@ fuzz-smoke: deps
 fuzz: deps
 	scripts/fuzz.sh $(FUZZ_SECONDS)
 
-bench: bench-parser bench-transactions
+bench: bench-parser bench-transactions bench-register bench-proxy
 
 bench-transactions: deps
 	scripts/bench-transactions.sh
 
 bench-parser: deps
 	scripts/bench-parser.sh
+
+bench-register: deps
+	scripts/bench-register.sh
+
+bench-proxy: deps
+	scripts/bench-proxy.sh
 
 # The daemon on the development embedded default: SIP on 127.0.0.1:5060 (UDP, TCP), the built-in
 # registrar and stateful proxy for 101/102@127.0.0.1 (board/dev/dialtone-run.json). Ctrl-C stops it.

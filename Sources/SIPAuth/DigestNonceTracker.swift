@@ -51,9 +51,14 @@ struct DigestNonceTracker: Hashable, Sendable {
         if records.count >= capacity {
             records = records.filter { now - $0.value.issued <= lifetime }
         }
-        while records.count >= capacity, let oldest = records.min(by: { $0.value.issued < $1.value.issued }) {
-            evictedThrough = max(evictedThrough, oldest.value.issued)
-            records[oldest.key] = nil
+        if records.count >= capacity {
+            // Evict the oldest eighth at once (one sort), not one at a time (a scan per insert), so a
+            // full tracker costs O(log n) per new nonce, amortised.
+            let victims = records.sorted { $0.value.issued < $1.value.issued }.prefix(max(1, records.count - capacity + 1 + capacity / 8))
+            for v in victims {
+                evictedThrough = max(evictedThrough, v.value.issued)
+                records[v.key] = nil
+            }
         }
         records[nonce] = Record(issued: issued, highest: count, window: 1)
     }

@@ -67,11 +67,17 @@ public struct Registrar: Sendable {
             self.init(domains: ServedDomains(server.domains),
                       users: Set(server.accounts.map(\.user)),
                       digest: server.registrar.authenticate && !algorithms.isEmpty
-                          ? DigestServer.Configuration(realm: realm, algorithms: algorithms) : nil,
+                          ? DigestServer.Configuration(realm: realm, algorithms: algorithms,
+                                                       maxTrackedNonces: Registrar.trackedNonces) : nil,
                       credentials: table,
                       limits: LocationStore.Limits(server.registrar))
         }
     }
+
+    /// Nonces whose counts are remembered against replay (RFC 7616 §3.4): enough for every
+    /// challenge answered within seconds at thousands of REGISTERs per second (a nonce is tracked
+    /// only once used), about 80 bytes each.
+    public static let trackedNonces = 16_384
 
     public let configuration: Configuration
     public var store: LocationStore

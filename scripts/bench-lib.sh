@@ -1,0 +1,318 @@
+# Shared by the SIPp benchmarks (scripts/bench-transactions.sh, bench-register.sh, bench-proxy.sh);
+# sourced, not run. The caller sets, before sourcing:
+#   BENCH_NAME                         script name for messages (e.g. bench-register.sh)
+#   START_RATE FACTOR MAX_RATE BISECT  the rate ladder (see climb)
+#   STEP_SECONDS                       seconds of load per step
+#   SCENARIO                           the SIPp scenario try_rate runs (unless STEP_FN says otherwise)
+# and may set, at any time:
+#   SIPP_ARGS=(…)   extra SIPp arguments for try_rate's steps (e.g. -key expires 3600, -au/-ap)
+#   STEP_FN         a function "port rate calls label" that runs one step and writes
+#                   $WORK/<label>.result like sipp_step does (default: sipp_step with SCENARIO);
+#                   it may set STEP_NOTE, appended to the step's verdict
+#   SIPP_TIMEOUT    SIPp's -timeout for a step (default STEP_SECONDS + 20)
+#   DRAIN_SECONDS   pause after a step that was not sustained (default 2)
+#   CONFIRM_SECONDS length of confirm's step (0, the default: confirm does nothing)
+# Everything on 127.0.0.1; every process started here is stopped by its pid (bench_cleanup, on EXIT);
+# every loop is bounded in count and time.
+
+ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+PIDS=()
+SIPP_ARGS=()
+WORK=
+
+bench_die() { echo "$BENCH_NAME: $*" >&2; exit 1; }
+
+bench_require() { # tool…
+    local tool
+    for tool in "$@"; do
+        command -v "$tool" >/dev/null || bench_die "$tool not installed (make deps)"
+    done
+}
+
+bench_cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    sleep 0.3
+    for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+    if [[ -n "$WORK" ]]; then rm -rf "$WORK"; fi
+}
+
+# Makes $WORK (removed on exit, unless BENCH_KEEP is set) and installs the cleanup trap.
+bench_setup() { # prefix
+    WORK=$(mktemp -d "/tmp/$1.XXXXXX")
+    if [[ -n "${BENCH_KEEP:-}" ]]; then
+        trap 'W=$WORK; WORK=; bench_cleanup; echo "$BENCH_NAME: kept $W" >&2' EXIT
+    else
+        trap bench_cleanup EXIT
+    fi
+}
+
+# Sets DIALTONED: $BENCH_DIALTONED, else a release build in $SCRATCH.
+bench_build_dialtoned() {
+    if [[ -n "${BENCH_DIALTONED:-}" ]]; then
+        DIALTONED=$BENCH_DIALTONED
+        [[ -x "$DIALTONED" ]] || bench_die "$DIALTONED is not executable"
+        return 0
+    fi
+    echo "== building dialtoned (release, $SCRATCH)"
+    mkdir -p "$SCRATCH"
+    local log="$SCRATCH/${BENCH_NAME%.sh}-build.log"
+    if ! swift build -c release --scratch-path "$SCRATCH" --product dialtoned >"$log" 2>&1; then
+        tail -40 "$log" >&2
+        bench_die "swift build failed"
+    fi
+    DIALTONED=$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)/dialtoned
+}
+
+# A free UDP port on 127.0.0.1 (bash's /dev/udp cannot bind; pick in a high range and check ss).
+free_port() {
+    local p tries=0
+    while (( tries < 200 )); do
+        p=$(( 20000 + RANDOM % 30000 ))
+        if ! ss -Hunl "sport = :$p" 2>/dev/null | grep -q .; then echo "$p"; return 0; fi
+        tries=$((tries + 1))
+    done
+    echo "$BENCH_NAME: no free port" >&2; return 1
+}
+
+# Waits (at most `tenths` × 100 ms) until something listens on udp 127.0.0.1:port.
+wait_udp_bound() { # port tenths
+    local i
+    for (( i = 0; i < $2; i++ )); do
+        ss -Hunl "sport = :$1" 2>/dev/null | grep -q . && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# "exit created ok failed retrans callrate" from a SIPp -trace_stat file (its last row).
+sipp_result() { # rc statfile
+    local line
+    line=$(awk -F';' -v rc="$1" '
+        NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+        { last = $0 }
+        END {
+            if (last == "") exit 1
+            n = split(last, v, ";")
+            printf "%s %s %s %s %s %s\n", rc, v[col["TotalCallCreated"]], v[col["SuccessfulCall(C)"]],
+                v[col["FailedCall(C)"]], v[col["Retransmissions(C)"]], v[col["CallRate(C)"]]
+        }' "$2" 2>/dev/null) || line=
+    echo "${line:-$1 ? ? ? ? ?}"
+}
+
+# Waits for a SIPp started in the background (bounded: `tenths` × 100 ms, sampling RSS of
+# $SAMPLE_PID meanwhile), kills it by pid if it is still running, and sets SIPP_RC to its status.
+sipp_wait() { # pid tenths
+    local waited=0 rc=0
+    while kill -0 "$1" 2>/dev/null && (( waited < $2 )); do
+        if [[ -n "${SAMPLE_PID:-}" ]]; then sample_rss "$SAMPLE_PID"; fi
+        sleep 0.1; waited=$((waited + 1))
+    done
+    kill -KILL "$1" 2>/dev/null || true
+    wait "$1" || rc=$?
+    SIPP_RC=$rc
+}
+
+# One SIPp run (not in a subshell, so RSS samples and pids reach this shell); writes
+# "exit created ok failed retrans callrate" to $WORK/<label>.result. Extra arguments after the
+# scenario go to SIPp as they are.
+sipp_step() { # port rate calls label [scenario [sipp args…]]
+    local port=$1 rate=$2 calls=$3 label=$4 scenario=${5:-$SCENARIO} stat="$WORK/$4.csv"
+    local timeout=${SIPP_TIMEOUT:-$((STEP_SECONDS + 20))}
+    shift 5 2>/dev/null || shift $#
+    rm -f "$stat"
+    ( cd "$WORK" && exec sipp "127.0.0.1:$port" -sf "$scenario" -t u1 -i 127.0.0.1 -m "$calls" -r "$rate" \
+        -nostdin -buff_size 4194304 -timeout "$timeout" -timeout_error \
+        -max_recv_loops 10000 -max_sched_loops 10000 \
+        -trace_stat -stf "$stat" -fd 1 "$@" >"$WORK/$label.out" 2>&1 ) &
+    local spid=$!
+    PIDS+=("$spid")
+    # Bounded wait: SIPp's own timeout plus a margin, then killed by pid (peers.md).
+    sipp_wait "$spid" $(( (timeout + 10) * 10 ))
+    sipp_result "$SIPP_RC" "$stat" >"$WORK/$label.result"
+}
+
+PEAK_RSS=0
+sample_rss() { # pid
+    local kb
+    kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0)
+    if [[ -n "$kb" ]] && (( kb > PEAK_RSS )); then PEAK_RSS=$kb; fi
+}
+
+# VmRSS of one process, in kB.
+vmrss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+# "pss_kB rss_kB processes" summed over a process and its children (Kamailio is one main process
+# and its forked workers; PSS shares the shared memory and the libraries fairly among them).
+tree_memory_kb() { # pid
+    local pids p pss=0 rss=0 n=0 a b
+    pids="$1 $(ps -o pid= --ppid "$1" 2>/dev/null | tr '\n' ' ')"
+    for p in $pids; do
+        read -r a b < <(awk '/^Pss:/ { s += $2 } /^Rss:/ { r += $2 } END { print s + 0, r + 0 }' \
+            "/proc/$p/smaps_rollup" 2>/dev/null || echo "0 0")
+        pss=$((pss + ${a:-0})); rss=$((rss + ${b:-0})); n=$((n + 1))
+    done
+    echo "$pss $rss $n"
+}
+
+# One step at `rate` against 127.0.0.1:port; prints its row; returns 0 when sustained: exit 0,
+# every call successful, 0 failed, 0 retransmissions, measured rate at least 90% of the target.
+try_rate() { # name port rate [pid-to-sample]
+    local name=$1 port=$2 rate=$3 calls line rc created ok failed retrans callrate verdict
+    calls=$((rate * STEP_SECONDS))
+    PEAK_RSS=0
+    SAMPLE_PID=${4:-}
+    STEP_NOTE=
+    if [[ -n "${STEP_FN:-}" ]]; then
+        "$STEP_FN" "$port" "$rate" "$calls" "$name-$rate"
+    else
+        sipp_step "$port" "$rate" "$calls" "$name-$rate" "$SCENARIO" "${SIPP_ARGS[@]}"
+    fi
+    SAMPLE_PID=
+    line=$(cat "$WORK/$name-$rate.result")
+    read -r rc created ok failed retrans callrate <<<"$line"
+    verdict=sustained
+    if [[ "$rc" != 0 || "$ok" != "$calls" || "$failed" != 0 || "$retrans" != 0 ]]; then
+        verdict="not sustained (exit $rc, $failed failed, $retrans retransmissions)"
+    elif ! awk -v m="$callrate" -v t="$rate" 'BEGIN { exit !(m + 0 >= 0.9 * t) }'; then
+        verdict="not sustained (rate below 90% of target)"
+    fi
+    if [[ -n "$STEP_NOTE" ]]; then verdict="$verdict; $STEP_NOTE"; fi
+    printf "%-10s %8s %8s %8s %7s %8s %10s  %s\n" "" "$rate" "$calls" "$ok" "$failed" "$retrans" "$callrate" "$verdict"
+    TRIED="$TRIED $rate"
+    if [[ $verdict == sustained ]]; then sleep 1; return 0; fi
+    sleep "${DRAIN_SECONDS:-2}"  # let a saturated peer drain before the next step
+    return 1
+}
+
+# Rates rounded to 100/s.
+round100() { awk -v r="$1" 'BEGIN { printf "%d", int(r / 100 + 0.5) * 100 }'; }
+
+# Climbs against 127.0.0.1:port from START_RATE by FACTOR until a step fails, then bisects BISECT
+# times between the last sustained and the first failed rate; sets BEST (highest sustained rate, 0
+# if none), BEST_RSS (peak VmRSS of the sampled pid at BEST), TRIED (the rates tried, in order) and
+# LIMIT_NOTE.
+climb() { # name port [pid-to-sample]
+    local name=$1 port=$2 rate good=0 bad=0 mid round next steps=0
+    BEST=0; BEST_RSS=0; TRIED=
+    LIMIT_NOTE="no step failed up to $MAX_RATE/s"
+    printf "%-10s %8s %8s %8s %7s %8s %10s  %s\n" "$name" "target/s" "calls" "ok" "failed" "retrans" "measured/s" "verdict"
+    rate=$START_RATE
+    # At most 100 steps; each step at least 100/s above the last (rounding must not stall the ladder).
+    while (( rate <= MAX_RATE && steps < 100 )); do
+        steps=$((steps + 1))
+        if try_rate "$name" "$port" "$rate" "${3:-}"; then
+            good=$rate; BEST=$rate; BEST_RSS=$PEAK_RSS
+        else
+            bad=$rate; break
+        fi
+        next=$(round100 "$(awk -v r="$rate" -v f="$FACTOR" 'BEGIN { print r * f }')")
+        (( next > rate )) || next=$((rate + 100))
+        rate=$next
+    done
+    (( bad > 0 )) || return 0
+    for (( round = 0; round < BISECT; round++ )); do
+        mid=$(round100 $(( (good + bad) / 2 )))
+        (( mid > good && mid < bad )) || break
+        if try_rate "$name" "$port" "$mid" "${3:-}"; then
+            good=$mid; BEST=$mid; BEST_RSS=$PEAK_RSS
+        else
+            bad=$mid
+        fi
+    done
+    LIMIT_NOTE="first failed step: $bad/s"
+}
+
+# Re-runs BEST for CONFIRM_SECONDS: state with long timers (an INVITE client transaction's Timer
+# M, Timer J, Timer L: 32 s) only reaches its steady amount in a step longer than them, so a cap on
+# it stays hidden in short steps. When that step is not sustained, steps down by FACTOR (at least
+# 100/s) until one is (at most 10 tries). Updates BEST, BEST_RSS, TRIED and LIMIT_NOTE.
+CONFIRM_SECONDS=${CONFIRM_SECONDS:-0}
+confirm() { # name port [pid-to-sample]
+    local name=$1 port=$2 rate=$BEST saved=$STEP_SECONDS tries=0 next
+    (( rate > 0 && CONFIRM_SECONDS > 0 )) || return 0
+    STEP_SECONDS=$CONFIRM_SECONDS
+    echo "           (confirming for ${CONFIRM_SECONDS}s)"
+    while (( rate > 0 && tries < 10 )); do
+        tries=$((tries + 1))
+        if try_rate "$name" "$port" "$rate" "${3:-}"; then
+            BEST=$rate; BEST_RSS=$PEAK_RSS
+            LIMIT_NOTE="$LIMIT_NOTE; $rate/s held for ${CONFIRM_SECONDS}s"
+            STEP_SECONDS=$saved
+            return 0
+        fi
+        next=$(round100 "$(awk -v r="$rate" -v f="$FACTOR" 'BEGIN { print r / f }')")
+        (( next < rate )) || next=$((rate - 100))
+        rate=$next
+    done
+    BEST=0; BEST_RSS=0
+    LIMIT_NOTE="$LIMIT_NOTE; no rate held for ${CONFIRM_SECONDS}s"
+    STEP_SECONDS=$saved
+}
+
+# Starts dialtoned with the given arguments, output to `log`; sets STARTED_PID once it printed
+# `ready` (at most 10 s).
+start_dialtoned() { # log args…
+    local log=$1 i
+    shift
+    "$DIALTONED" "$@" >"$log" 2>&1 &
+    STARTED_PID=$!
+    PIDS+=("$STARTED_PID")
+    for (( i = 0; i < 100; i++ )); do
+        grep -q ready "$log" 2>/dev/null && return 0
+        kill -0 "$STARTED_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    cat "$log" >&2
+    bench_die "dialtoned did not start"
+}
+
+# Starts Kamailio at its best (peers.md: -x tlsf, -n 2 UDP workers, -m shared memory) on
+# udp:127.0.0.1:port with `cfg` and any extra arguments (-A defines); sets STARTED_PID once it
+# answers an OPTIONS (at most 25 tries). Needs Tests/Fixtures/sipp/options.xml answered 200.
+KAMAILIO_SHM=${KAMAILIO_SHM:-1024}
+start_kamailio() { # cfg port label [kamailio args…]
+    local cfg=$1 port=$2 label=$3 i line ready=0
+    shift 3
+    mkdir -p "$WORK/$label"
+    kamailio -f "$cfg" -DD -E -x tlsf -m "$KAMAILIO_SHM" -M 16 -n 2 -l "udp:127.0.0.1:$port" \
+        -Y "$WORK/$label" -P "$WORK/$label/kamailio.pid" "$@" >"$WORK/$label.log" 2>&1 &
+    STARTED_PID=$!
+    PIDS+=("$STARTED_PID")
+    for (( i = 0; i < 25; i++ )); do
+        SAMPLE_PID=
+        STEP_SECONDS_SAVED_K=$STEP_SECONDS; STEP_SECONDS=1
+        sipp_step "$port" 10 1 "$label-ready" "$ROOT/Tests/Fixtures/sipp/options.xml"
+        STEP_SECONDS=$STEP_SECONDS_SAVED_K
+        line=$(cat "$WORK/$label-ready.result")
+        if [[ ${line%% *} == 0 ]]; then ready=1; break; fi
+        kill -0 "$STARTED_PID" 2>/dev/null || break
+        sleep 0.2
+    done
+    (( ready )) || { tail -20 "$WORK/$label.log" >&2; bench_die "kamailio did not answer"; }
+}
+
+# Stops a process this script started: SIGTERM, then SIGKILL after 5 s; waits for it.
+stop_pid() { # pid
+    local i
+    kill -TERM "$1" 2>/dev/null || true
+    for (( i = 0; i < 50; i++ )); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
+
+# Stops Kamailio (main pid): its workers are found first, so none is left behind if the main
+# process has to be killed.
+stop_kamailio() { # pid
+    local workers w
+    workers=$(ps -o pid= --ppid "$1" 2>/dev/null | tr '\n' ' ')
+    stop_pid "$1"
+    for w in $workers; do
+        # Only a worker still orphaned (parent 1) or still Kamailio's, not a reused pid.
+        case "$(ps -o ppid= -p "$w" 2>/dev/null | tr -d ' ')" in
+            1|"$1") kill -KILL "$w" 2>/dev/null || true ;;
+        esac
+    done
+}
+
+ratio() { awk -v o="$1" -v p="$2" 'BEGIN { if (p > 0) printf "%.2f", o / p; else print "inf" }'; }
