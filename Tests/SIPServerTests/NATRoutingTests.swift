@@ -46,14 +46,14 @@ import SIPTransport
 
     @Test func thirdPartyRegistrationKeepsTheContact() throws {
         // Sent from where its Via says (no NAT) on behalf of another device.
-        let r = try destination(contact: "<sip:101@192.168.1.77:5070>",
+        let r = try destination(contact: "<sip:101@192.0.2.77:5070>",
                                 source: RegistrationSource(transport: "UDP", host: "192.168.1.20", port: 5060))
         #expect(!r.flow)
         #expect(r.destination == nil)
     }
 
     @Test func outboundRegIDUsesTheFlow() throws {
-        let r = try destination(contact: "<sip:101@192.168.1.77:5070>;+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-000000000001>\";reg-id=1",
+        let r = try destination(contact: "<sip:101@192.0.2.77:5070>;+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-000000000001>\";reg-id=1",
                                 source: RegistrationSource(transport: "TCP", host: "192.168.1.20", port: 5060))
         #expect(r.flow)
         #expect(r.destination == "sip:192.168.1.20:5060;transport=tcp")
