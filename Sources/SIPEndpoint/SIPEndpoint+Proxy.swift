@@ -83,7 +83,9 @@ extension SIPEndpoint {
 
     /// Sends a response where its top Via routes it (§18.2.2, RFC 3581): the caller has removed its
     /// own Via already (§16.11). Over UDP from the bound socket of the address family; over TCP or TLS
-    /// on an open connection to that address, else a new one. False when it could not be sent.
+    /// only on a connection already open to that address: a response that matched no transaction is
+    /// anyone's to forge, and must not make this element dial connections wherever it says. False
+    /// when it could not be sent.
     @discardableResult
     public func sendResponseStatelessly(_ response: SIPMessage) -> Bool {
         guard let via = try? response.topVia() else { return false }
@@ -97,15 +99,10 @@ extension SIPEndpoint {
             guard let kind = TransportKind(viaToken: transport), kind != .udp, host.isNumeric,
                   let address = SocketAddress(host: host.bare, port: port) else { return false }
             let ms = MonotonicClock.milliseconds()
-            if let open = connections.values.first(where: { $0.transport == kind && $0.remote == address && !$0.isClosed }) {
-                return open.send(bytes: bytes, now: ms).isEmpty && !open.isClosed
+            guard let open = connections.values.first(where: { $0.transport == kind && $0.remote == address && !$0.isClosed }) else {
+                return false
             }
-            let tls = kind == .tls ? tlsClientContext : nil
-            if kind == .tls && tls == nil { return false }
-            guard let fresh = try? TCPConnection.connect(to: address, tls: tls, serverName: tls == nil ? nil : host.bare,
-                                                         limits: configuration.streamLimits, now: ms) else { return false }
-            connections[ObjectIdentifier(fresh)] = fresh
-            return fresh.send(bytes: bytes, now: ms).isEmpty && !fresh.isClosed
+            return open.send(bytes: bytes, now: ms).isEmpty && !open.isClosed
         case .sameConnection:
             return false
         }

@@ -345,6 +345,8 @@ public final class SIPEndpoint {
         }
         let decision = transactionUser(request)
         statistics.transactionUserDecisions += 1
+        if case .absorb = decision { return }  // taken with no answer (a stateless proxy forwarded it)
+        if case .drop = decision { return }
         if case .respondStatelessly(let status, let reason, let headers) = decision {
             statistics.statelessAnswers += 1
             statistics.statelessResponses += 1
@@ -411,7 +413,12 @@ public final class SIPEndpoint {
     /// A request the transaction passes up: ask the transaction user, send its answer through the
     /// transaction.
     private func deliver(_ request: SIPMessage, to record: ServerTransactionRecord, key: TransactionKey, now: Instant) {
-        guard request.method != .ack else { return }  // an ACK in Accepted: a dialog's business
+        if request.method == .ack {
+            // An ACK the INVITE transaction passes up in Accepted (RFC 6026 §7.1: a 2xx's ACK that
+            // reused the branch, or an RFC 2543 ACK): the same hook as ACKs matching nothing.
+            ackHandler?(request)
+            return
+        }
         let decision: StatelessResponder.Decision
         if let made = decisionForNewTransaction {
             decision = made

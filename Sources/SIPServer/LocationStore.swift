@@ -217,6 +217,15 @@ public struct LocationStore: Sendable {
         }
     }
 
+    /// The current bindings of the request's AOR when one of them was written by this very request
+    /// (same Call-ID and CSeq): the request is a retransmission. Nil otherwise.
+    public func retransmission(of request: BindingRequest, now: Instant) -> [Binding]? {
+        guard request.contacts != .query, let held = records[request.aor] else { return nil }
+        let current = held.filter { $0.expires > now }
+        guard current.contains(where: { $0.callID == request.callID && $0.cseq == request.cseq }) else { return nil }
+        return LocationStore.ordered(current)
+    }
+
     /// Removes expired bindings; returns how many were removed.
     @discardableResult
     public mutating func sweep(now: Instant) -> Int {

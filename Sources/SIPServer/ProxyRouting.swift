@@ -40,7 +40,9 @@ public struct ProxyRouting: Sendable {
 
     public var domains: ServedDomains
     public var users: Set<String>
-    /// The addresses we listen on (Record-Route, and recognising our own Route/Via/Request-URI).
+    /// The addresses we listen on (Record-Route, and recognising our own Route/Via/Request-URI). A
+    /// wildcard listener (0.0.0.0, ::) comes with one entry per interface address after it: the
+    /// wildcard itself matches no host.
     public var local: [(transport: TransportKind, address: SocketAddress)]
     public var recordRoute: Bool
     public let policy = SIPValidationPolicy(role: .proxy)
@@ -197,8 +199,9 @@ public struct ProxyRouting: Sendable {
         let p = port ?? (transport == .tls ? 5061 : 5060)
         let bare = host.bare.lowercased()
         for l in local where l.address.port == p && (transport == nil || l.transport == transport || (transport != .udp && l.transport != .udp)) {
-            let mine = l.address.host.lowercased()
-            if mine == bare || mine == "0.0.0.0" || mine == "::" { return true }
+            // A wildcard listener names no host: the host's own addresses are listed beside it
+            // (`SIPServerHost.localAddresses`), and only those are us, never "any host at our port".
+            if l.address.host.lowercased() == bare { return true }
         }
         return domains.contains(host) && isLocalPort(p)
     }

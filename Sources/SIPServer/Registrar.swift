@@ -141,7 +141,15 @@ public struct Registrar: Sendable {
         // Step 3: authentication; step 4: may this user change this AOR's bindings?
         if digest != nil {
             switch authenticate(request, requestURI: line.uri.description, wallClock: wallClock) {
-            case .failure(let failure): return failure.decision
+            case .failure(let failure):
+                // A retransmission of a REGISTER already accepted carries the nonce count already
+                // used (a replay to the tracker): the bindings it wrote say so, and it gets the same
+                // 200 again instead of a new challenge (the 200 is sent statelessly).
+                if failure.replay, let bindings = store.retransmission(of: binding, now: now) {
+                    return .respondStatelessly(status: 200, reason: nil,
+                                               headers: okHeaders(request, bindings: bindings, now: now, wallClock: wallClock))
+                }
+                return failure.decision
             case .success(let username):
                 guard binding.aor.user == username else {
                     return .respondStatelessly(status: 403,
@@ -225,12 +233,16 @@ public struct Registrar: Sendable {
         default:
             // Wrong password, unknown user, foreign nonce, algorithm not offered: challenge again
             // (stale=true when the digest was right but the nonce too old or replayed).
-            return .failure(challenge(server, wallClock: wallClock, stale: result.challengeIsStale))
+            var failure = challenge(server, wallClock: wallClock, stale: result.challengeIsStale)
+            if case .replay = result { failure.replay = true }
+            return .failure(failure)
         }
     }
 
     struct AuthenticationFailure: Error {
         var decision: StatelessResponder.Decision
+        /// The credentials were a nonce count already used (a retransmission, or a replay).
+        var replay = false
     }
 
     private func challenge(_ server: DigestServer, wallClock: Duration, stale: Bool) -> AuthenticationFailure {

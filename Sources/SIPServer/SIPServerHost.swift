@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import SIPCore
 import SIPAuth
 import SIPTransaction
@@ -26,8 +29,10 @@ public final class SIPServerHost {
     private var savedRevision: UInt64
     private var lastSave: Instant
     private var lastSweep: Instant
-    /// Saves are at most this often (write-back like Kamailio's usrloc timer; SIGTERM saves at once).
-    public var saveInterval: Duration = .seconds(2)
+    /// Saves are at most this often (write-back like Kamailio's usrloc timer, which is 60 s; SIGTERM
+    /// saves at once): a busy registrar must not rewrite the whole file, and the router's flash,
+    /// every few seconds. A crash loses at most this much; phones register again anyway.
+    public var saveInterval: Duration = .seconds(10)
     public var sweepInterval: Duration = .seconds(5)
 
     /// Loads the store (a corrupt file is kept aside and logged) and takes over the endpoint's
@@ -58,7 +63,7 @@ public final class SIPServerHost {
         lastSweep = now
         fallback = endpoint.transactionUser
         let routing = ProxyRouting(domains: core.registrar.configuration.domains, users: core.registrar.configuration.users,
-                                   local: endpoint.localAddresses, recordRoute: configuration.recordRoute)
+                                   local: Self.localAddresses(endpoint), recordRoute: configuration.recordRoute)
         switch core.mode {
         case .statefulProxy:
             statefulProxy = StatefulProxy(routing: routing, endpoint: endpoint)
@@ -73,6 +78,46 @@ public final class SIPServerHost {
         install()
     }
 
+    /// The endpoint's listening addresses, each wildcard one (0.0.0.0, ::) followed by the host's
+    /// interface addresses of its family at its port and transport (getifaddrs): what "this proxy"
+    /// means in a Route, Via or Request-URI.
+    static func localAddresses(_ endpoint: SIPEndpoint) -> [(transport: TransportKind, address: SocketAddress)] {
+        var result: [(transport: TransportKind, address: SocketAddress)] = []
+        let interfaces = interfaceHosts()
+        for l in endpoint.localAddresses {
+            result.append(l)
+            guard l.address.host == "0.0.0.0" || l.address.host == "::" else { continue }
+            for host in interfaces where host.contains(":") == l.address.isIPv6 {
+                if let a = SocketAddress(host: host, port: l.address.port) { result.append((l.transport, a)) }
+            }
+        }
+        return result
+    }
+
+    /// Numeric addresses of the host's interfaces (IPv4 and IPv6, link-local scope ids dropped).
+    static func interfaceHosts() -> [String] {
+        var list: UnsafeMutablePointer<ifaddrs>? = nil
+        guard getifaddrs(&list) == 0, let first = list else { return [] }
+        defer { freeifaddrs(list) }
+        var hosts: [String] = []
+        var cursor: UnsafeMutablePointer<ifaddrs>? = first
+        var guardCount = 0
+        while let entry = cursor, guardCount < 4096 {
+            guardCount += 1
+            cursor = entry.pointee.ifa_next
+            guard let sa = entry.pointee.ifa_addr else { continue }
+            let family = Int32(sa.pointee.sa_family)
+            guard family == AF_INET || family == AF_INET6 else { continue }
+            var buffer = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+            let length = socklen_t(family == AF_INET ? MemoryLayout<sockaddr_in>.size : MemoryLayout<sockaddr_in6>.size)
+            guard getnameinfo(sa, length, &buffer, socklen_t(buffer.count), nil, 0, NI_NUMERICHOST) == 0 else { continue }
+            var host = String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if let percent = host.firstIndex(of: "%") { host = String(host[..<percent]) }
+            if !hosts.contains(host) { hosts.append(host) }
+        }
+        return hosts
+    }
+
     private func install() {
         endpoint.transactionUser = { [unowned self] request in self.decide(request) }
         endpoint.ackHandler = { [unowned self] ack in self.ack(ack) }
@@ -85,8 +130,8 @@ public final class SIPServerHost {
 
     /// The listening addresses changed (a reload rebound the endpoint): Record-Route follows.
     public func endpointRebound() {
-        statefulProxy?.routing.local = endpoint.localAddresses
-        statelessProxy?.routing.local = endpoint.localAddresses
+        statefulProxy?.routing.local = Self.localAddresses(endpoint)
+        statelessProxy?.routing.local = Self.localAddresses(endpoint)
     }
 
     private func decide(_ request: SIPMessage) -> StatelessResponder.Decision {

@@ -169,7 +169,7 @@ public final class StatefulProxy {
             startNextGroup(context, now: now)
             if context.branches.contains(where: { $0.final == nil }) { return }
         }
-        contexts[context.key] = nil
+        if contexts[context.key] === context { contexts[context.key] = nil }
         guard !context.finalSent else { return }
         context.finalSent = true
         sendBest(context)
@@ -181,7 +181,9 @@ public final class StatefulProxy {
             return
         }
         var response: SIPMessage
-        if let message = chosen.message {
+        if let message = chosen.message, Self.viaCount(message) > Self.viaCount(context.request) {
+            // Received from the branch: our Via comes off (§16.7 step 3). A response the endpoint
+            // made up from the request (a branch cancelled while still resolving) has none of ours.
             response = message
             response.headers.removeFirstListValue(.via)
         } else {
@@ -207,6 +209,8 @@ public final class StatefulProxy {
         statistics.responsesForwarded += 1
         if !endpoint.forward(response, for: context.request) { endpoint.sendResponseStatelessly(response) }
     }
+
+    static func viaCount(_ m: SIPMessage) -> Int { m.headers.listValues(.via).count }
 
     /// §16.7 step 6: 6xx first; else the lowest class; in 4xx the ones that help a retry.
     static func best(_ responses: [BranchResponse]) -> (index: Int, code: Int, message: SIPMessage?)? {

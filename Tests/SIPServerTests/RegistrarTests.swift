@@ -62,6 +62,15 @@ import SIPTransaction
         #expect(ok.values(.supported) == ["path"])
         let stored = registrar.store.lookup(AddressOfRecord(text: "sip:101@voice.lan")!, now: clock.now)
         #expect(stored.first?.source == source)
+        // The same authorized REGISTER again (its 200 was lost): the nonce count is used, but the
+        // bindings show it is a retransmission, so the same 200 rather than a new challenge.
+        let again = try registrar.answer(retry, clock, source: source)
+        #expect(again.status == 200)
+        #expect(again.values(.contact) == ["<sip:101@192.168.1.20:5060>;q=0.9;expires=1800"])
+        // A different request with the used nonce count is still a replay: challenged, stale.
+        let replayed = registerText(contacts: ["<sip:101@192.168.1.20:5060>;q=0.9"], expires: 1800, cseq: 3,
+                                    extra: ["Authorization: " + credentials[0].headerValue])
+        #expect(try registrar.answer(replayed, clock, source: source).status == 401)
     }
 
     @Test func everyBindingIsListedWithItsOwnExpires() throws {
