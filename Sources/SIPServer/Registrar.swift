@@ -207,6 +207,9 @@ public struct Registrar: Sendable {
     private mutating func authenticate(_ request: SIPMessage, requestURI: String, wallClock: Duration)
         -> Result<String, AuthenticationFailure> {
         guard var server = digest else { preconditionFailure("authenticate without a Digest configuration") }
+        // Moved out, not copied: with `digest` still holding it, the first mutation (the nonce
+        // tracker's record) would copy its whole table on every REGISTER.
+        digest = nil
         defer { digest = server }
         let realm = server.configuration.realm
         var credentials: DigestCredentials?
