@@ -254,22 +254,22 @@ func now() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
-/// Waits until something has bound UDP 127.0.0.1:`port` (a peer started in the background is
-/// listening: binding the port ourselves fails), up to `timeout` seconds.
+/// Waits until something has bound UDP `port` (a peer started in the background is listening), up
+/// to `timeout` seconds. It reads /proc/net/udp rather than trying to bind the port itself: a probe
+/// bind could win the race and make the peer's own bind fail (EADDRINUSE).
 func waitUntilBound(udpPort port: UInt16, timeout: Double = 10) -> Bool {
     let deadline = now() + timeout
+    let hex = String(port, radix: 16, uppercase: true)
+    let suffix = ":" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
     while now() < deadline {
-        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        var a = sockaddr_in()
-        a.sin_family = sa_family_t(AF_INET)
-        a.sin_port = port.bigEndian
-        a.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let rc = withUnsafePointer(to: &a) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        for table in ["/proc/net/udp", "/proc/net/udp6"] {
+            guard let bytes = readFile(table) else { continue }
+            // "  sl  local_address rem_address …": the local address is the second column.
+            for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n").dropFirst() {
+                let columns = line.split(separator: " ", omittingEmptySubsequences: true)
+                if columns.count > 1, columns[1].hasSuffix(suffix) { return true }
+            }
         }
-        close(fd)
-        if rc != 0 { return true }
         usleep(20_000)
     }
     return false
