@@ -106,13 +106,12 @@ struct KamailioRouteTests {
     func startProxyDaemon(port: UInt16) throws -> BackgroundProcess {
         let path = try #require(BuiltProducts.executable("dialtoned"), "dialtoned is not built")
         let dir = try TemporaryDirectory()
-        let config = dir.path + "/dialtone.json"
         let json = """
             {"sip": {"listen": ["udp:127.0.0.1:\(port)"]},
              "server": {"mode": "stateful-proxy", "domains": ["127.0.0.1"],
                         "registrar": {"authenticate": false}, "accounts": [{"user": "bob", "password": "b"}]}}
             """
-        try #require(writeFile(config, Array(json.utf8)), "cannot write the configuration")
+        let config = try dir.write("dialtone.json", Array(json.utf8))
         let daemon = try BackgroundProcess(path, ["--config", config])
         try #require(daemon.waitForOutput("ready", timeout: 30), "dialtoned did not start: \(daemon.output)")
         return daemon
@@ -123,8 +122,7 @@ struct KamailioRouteTests {
         let dir = try TemporaryDirectory()
         let text = Fixtures.text("kamailio/record-route.cfg").split(separator: "@NEXT_HOP@", omittingEmptySubsequences: false)
             .joined(separator: nextHop)
-        let path = dir.path + "/kamailio.cfg"
-        try #require(writeFile(path, Array(text.utf8)), "cannot write kamailio.cfg")
+        let path = try dir.write("kamailio.cfg", Array(text.utf8))
         return try Kamailio(configuration: path, port: port)
     }
 }
@@ -133,13 +131,6 @@ struct KamailioRouteTests {
 func hop(_ entry: NameAddress) -> String {
     guard let uri = entry.uri.sipURI else { return entry.description }
     return uri.host.description + ":" + String(uri.port ?? 5060) + (uri.isLooseRouter ? ";lr" : "")
-}
-
-func writeFile(_ path: String, _ bytes: [UInt8]) -> Bool {
-    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-    guard fd >= 0 else { return false }
-    defer { close(fd) }
-    return bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == bytes.count
 }
 
 /// A user agent written by hand on a UDP socket: it sends what the test writes and answers with
