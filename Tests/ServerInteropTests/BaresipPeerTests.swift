@@ -70,12 +70,10 @@ struct BaresipPeerTests {
     /// Starts the SIPp registrar (one registration), registers a baresip account alice/`password`
     /// to it, returns the first REGISTER_OK/REGISTER_FAIL and SIPp's result.
     func registerToSIPp(password: String) throws -> (Baresip.Event?, SIPpResult) {
-        let port = UDPProbe.freePort()
-        var run = SIPp.Run(scenario: Fixtures.path("sipp/registrar-md5-uas.xml"), port: port, calls: 1, rate: 1)
+        // The remote port is a placeholder: this SIPp only answers, from the -p port it listens on.
+        var run = SIPp.Run(scenario: Fixtures.path("sipp/registrar-md5-uas.xml"), port: 9, calls: 1, rate: 1)
         run.timeout = 20
-        run.extraArguments = ["-p", String(port)]
-        let registrar = BackgroundSIPp(run)
-        try #require(waitUntilBound(udpPort: port), "the SIPp registrar did not bind its port")
+        let (registrar, port) = try startListeningSIPp(run)
         let phone = try Baresip(accounts: [Baresip.Account(aor: "sip:alice@127.0.0.1", password: password,
                                                            outbound: "sip:127.0.0.1:" + String(port),
                                                            registrationInterval: 600)])

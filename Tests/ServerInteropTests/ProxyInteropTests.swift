@@ -155,22 +155,18 @@ struct ProxyInteropTests {
         setup.authenticate = false
         let daemon = try Dialtoned(setup)
         defer { daemon.stop() }
-        let uasPort = UDPProbe.freePort()
-        let registered = registerWithoutAuth(user: "bob", contactPort: uasPort, port: daemon.port, tag: "proxy-uas")
-        try #require(registered?.status == 200, "\(registered?.text ?? "no answer: " + daemon.output)")
-
         let calls = 20
         var answerRun = SIPp.Run(scenario: Fixtures.path("sipp/answer-uas.xml"), port: daemon.port, calls: calls, rate: 10)
         answerRun.timeout = 40
-        answerRun.extraArguments = ["-p", String(uasPort)]
-        let answerer = BackgroundSIPp(answerRun)
-        try #require(waitUntilBound(udpPort: uasPort), "the SIPp answerer did not bind its port")
+        let (answerer, uasPort) = try startListeningSIPp(answerRun)
+        let registered = registerWithoutAuth(user: "bob", contactPort: uasPort, port: daemon.port, tag: "proxy-uas", fromContactPort: false)
+        try #require(registered?.status == 200, "\(registered?.text ?? "no answer: " + daemon.output)")
 
         var callRun = SIPp.Run(scenario: Fixtures.path("sipp/call-uac.xml"), port: daemon.port, calls: calls, rate: 10)
         callRun.timeout = 40
         callRun.extraArguments = ["-s", "bob"]
         let caller = try SIPp.run(callRun)
-        #expect(caller.exitStatus == 0, "\(caller.summary)\n\(caller.errors)\n\(caller.output.suffix(3000))")
+        #expect(caller.exitStatus == 0, "\(caller.summary)\n\(caller.errors)\n\(caller.output.suffix(3000))\ndialtoned: \(daemon.output.suffix(3000))")
         #expect(caller.successfulCalls == calls, "\(caller.summary)")
         #expect(caller.failedCalls == 0, "\(caller.summary)")
         let answered = try #require(answerer.wait(timeout: 70), "SIPp answerer did not end").get()

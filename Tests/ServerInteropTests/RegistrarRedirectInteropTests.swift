@@ -140,22 +140,18 @@ struct RegistrarRedirectInteropTests {
         setup.authenticate = false
         let daemon = try Dialtoned(setup)
         defer { daemon.stop() }
-        let uasPort = UDPProbe.freePort()
-        let registered = registerWithoutAuth(user: "bob", contactPort: uasPort, port: daemon.port, tag: "uas")
-        try #require(registered?.status == 200, "\(registered?.text ?? "no answer: " + daemon.output)")
-
         let calls = 3
         var answerRun = SIPp.Run(scenario: Fixtures.path("sipp/answer-uas.xml"), port: daemon.port, calls: calls, rate: 10)
         answerRun.timeout = 30
-        answerRun.extraArguments = ["-p", String(uasPort)]
-        let answerer = BackgroundSIPp(answerRun)
-        try #require(waitUntilBound(udpPort: uasPort), "the SIPp answerer did not bind its port")
+        let (answerer, uasPort) = try startListeningSIPp(answerRun)
+        let registered = registerWithoutAuth(user: "bob", contactPort: uasPort, port: daemon.port, tag: "uas", fromContactPort: false)
+        try #require(registered?.status == 200, "\(registered?.text ?? "no answer: " + daemon.output)")
 
         var callRun = SIPp.Run(scenario: Fixtures.path("sipp/redirect-follow-uac.xml"), port: daemon.port, calls: calls, rate: 10)
         callRun.timeout = 30
         callRun.extraArguments = ["-s", "bob"]
         let caller = try SIPp.run(callRun)
-        #expect(caller.exitStatus == 0, "\(caller.summary)\n\(caller.errors)\n\(caller.output.suffix(3000))")
+        #expect(caller.exitStatus == 0, "\(caller.summary)\n\(caller.errors)\n\(caller.output.suffix(3000))\ndialtoned: \(daemon.output.suffix(3000))")
         #expect(caller.successfulCalls == calls, "\(caller.summary)")
         let answered = try #require(answerer.wait(timeout: 60), "SIPp answerer did not end").get()
         #expect(answered.exitStatus == 0, "\(answered.summary)\n\(answered.errors)")
@@ -179,7 +175,7 @@ struct RegistrarRedirectInteropTests {
         callRun.timeout = 30
         callRun.extraArguments = ["-s", "bob"]
         let caller = try SIPp.run(callRun)
-        #expect(caller.exitStatus == 0, "\(caller.summary)\n\(caller.errors)\n\(caller.output.suffix(3000))")
+        #expect(caller.exitStatus == 0, "\(caller.summary)\n\(caller.errors)\n\(caller.output.suffix(3000))\ndialtoned: \(daemon.output.suffix(3000))")
         #expect(caller.successfulCalls == 1, "\(caller.summary)")
         #expect(phone.waitForEvent("CALL_ESTABLISHED", timeout: 5)?.direction == "incoming", "\(phone.historySummary)")
         #expect(phone.waitForEvent("CALL_CLOSED", timeout: 5) != nil, "\(phone.historySummary)")

@@ -172,20 +172,26 @@ func inviteThroughUDP(user: String, port: UInt16, probe: UDPProbe = UDPProbe(), 
 /// binding's packet source, so the REGISTER must come from where the calls are to go), for a
 /// registrar configured with `authenticate: false`; returns the final response. The socket is closed
 /// before returning, so an answering peer can bind the port afterwards.
-func registerWithoutAuth(user: String, contactPort: UInt16, port: UInt16, expires: Int = 600, tag: String) -> SIPResponse? {
+func registerWithoutAuth(user: String, contactPort: UInt16, port: UInt16, expires: Int = 600, tag: String,
+                         fromContactPort: Bool = true) -> SIPResponse? {
     let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
     guard fd >= 0 else { return nil }
     defer { close(fd) }
+    // From the contact's own port (a phone registering itself), or, when something already listens
+    // there, from a port of the kernel's choice (a third-party registration; the Via names that port,
+    // so the registrar sees no NAT and keeps the Contact as given).
     var local = sockaddr_in()
     local.sin_family = sa_family_t(AF_INET)
-    local.sin_port = contactPort.bigEndian
+    local.sin_port = fromContactPort ? contactPort.bigEndian : 0
     local.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let bound = withUnsafePointer(to: &local) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &local) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
     }
-    guard bound == 0 else { return nil }
+    guard bound else { return nil }
+    let sourcePort = UInt16(bigEndian: local.sin_port)
     let request = "REGISTER sip:127.0.0.1 SIP/2.0\r\n"
-        + "Via: SIP/2.0/UDP 127.0.0.1:\(contactPort);branch=z9hG4bK-reg-\(tag);rport\r\n"
+        + "Via: SIP/2.0/UDP 127.0.0.1:\(sourcePort);branch=z9hG4bK-reg-\(tag);rport\r\n"
         + "Max-Forwards: 70\r\nFrom: <sip:\(user)@127.0.0.1>;tag=reg-\(tag)\r\nTo: <sip:\(user)@127.0.0.1>\r\n"
         + "Call-ID: register-\(tag)-\(getpid())\r\nCSeq: 1 REGISTER\r\n"
         + "Contact: <sip:\(user)@127.0.0.1:\(contactPort)>\r\nExpires: \(expires)\r\nContent-Length: 0\r\n\r\n"
@@ -254,23 +260,79 @@ func now() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
-/// Waits until something has bound UDP `port` (a peer started in the background is listening), up
-/// to `timeout` seconds. It reads /proc/net/udp rather than trying to bind the port itself: a probe
-/// bind could win the race and make the peer's own bind fail (EADDRINUSE).
-func waitUntilBound(udpPort port: UInt16, timeout: Double = 10) -> Bool {
+/// Starts `run` (a SIPp that listens: `run.extraArguments` gets `-p PORT`) in the background on a
+/// free port and waits until that SIPp holds the port. A port picked as free can be taken by another
+/// process of a test running in parallel before SIPp binds it; SIPp then fails to start, and this
+/// tries again on another port (three attempts). Returns the SIPp and its port.
+func startListeningSIPp(_ run: SIPp.Run) throws -> (BackgroundSIPp, UInt16) {
+    var failures: [String] = []
+    for _ in 0..<3 {
+        let port = UDPProbe.freePort()
+        var attempt = run
+        attempt.extraArguments += ["-p", String(port)]
+        let sipp = BackgroundSIPp(attempt)
+        if waitUntilBound(udpPort: port) { return (sipp, port) }
+        let ended = sipp.wait(timeout: 0.1)
+        failures.append("port \(port): " + (ended.map { r in (try? r.get()).map { $0.errors + $0.output.suffix(500) } ?? "did not run" } ?? "not bound after 10 s"))
+    }
+    Issue.record("SIPp did not bind a port in three attempts: \(failures)")
+    throw ListeningSIPpError()
+}
+
+struct ListeningSIPpError: Error {}
+
+/// Waits until a process named `owner` (its /proc/PID/comm) has bound UDP `port`: a peer started
+/// in the background is listening, up to `timeout` seconds. It reads /proc/net/udp rather than
+/// trying to bind the port itself (a probe bind could win the race and make the peer's own bind fail
+/// with EADDRINUSE), and it checks who holds the socket: a port picked as free can be taken by some
+/// other process of a test running in parallel, and then the peer never started listening at all.
+func waitUntilBound(udpPort port: UInt16, owner: String = "sipp", timeout: Double = 10) -> Bool {
     let deadline = now() + timeout
-    let hex = String(port, radix: 16, uppercase: true)
-    let suffix = ":" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
     while now() < deadline {
-        for table in ["/proc/net/udp", "/proc/net/udp6"] {
-            guard let bytes = readFile(table) else { continue }
-            // "  sl  local_address rem_address …": the local address is the second column.
-            for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n").dropFirst() {
-                let columns = line.split(separator: " ", omittingEmptySubsequences: true)
-                if columns.count > 1, columns[1].hasSuffix(suffix) { return true }
-            }
-        }
+        if udpSocketOwners(port: port).contains(owner) { return true }
         usleep(20_000)
     }
     return false
+}
+
+/// The command names (/proc/PID/comm) of the processes holding a UDP socket bound to local `port`.
+func udpSocketOwners(port: UInt16) -> Set<String> {
+    let hex = String(port, radix: 16, uppercase: true)
+    let suffix = ":" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+    var inodes = Set<String>()
+    for table in ["/proc/net/udp", "/proc/net/udp6"] {
+        guard let bytes = readFile(table) else { continue }
+        // "sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode …"
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n").dropFirst() {
+            let columns = line.split(separator: " ", omittingEmptySubsequences: true)
+            if columns.count > 9, columns[1].hasSuffix(suffix), columns[9] != "0" { inodes.insert("socket:[" + columns[9] + "]") }
+        }
+    }
+    guard !inodes.isEmpty, let proc = opendir("/proc") else { return [] }
+    defer { closedir(proc) }
+    var owners = Set<String>()
+    var scanned = 0
+    while let entry = readdir(proc), scanned < 100_000 {
+        scanned += 1
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+        guard let first = name.utf8.first, first >= 48, first <= 57 else { continue }
+        guard let fds = opendir("/proc/" + name + "/fd") else { continue }
+        var holds = false
+        var count = 0
+        while let fd = readdir(fds), count < 10_000, !holds {
+            count += 1
+            let fdName = withUnsafeBytes(of: fd.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            var target = [CChar](repeating: 0, count: 64)
+            let n = readlink("/proc/" + name + "/fd/" + fdName, &target, 63)
+            if n > 0 {
+                let link = String(decoding: target[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                holds = inodes.contains(link)
+            }
+        }
+        closedir(fds)
+        if holds, let comm = readFile("/proc/" + name + "/comm") {
+            owners.insert(String(decoding: comm, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? "")
+        }
+    }
+    return owners
 }
