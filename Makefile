@@ -19,8 +19,8 @@ FUZZ_SECONDS ?= 60
 # Short fuzz runs inside `make test` (seconds per target).
 TEST_FUZZ_SECONDS ?= 20
 
-# Debian packages: build (libssl-dev, pkg-config), benchmarks and tests (libosip2-dev, valgrind).
-DEB_PACKAGES := pkg-config libssl-dev libosip2-dev valgrind baresip-core \
+# Debian packages: build (libssl-dev, libnl-route-3-dev, pkg-config), benchmarks and tests (libosip2-dev, valgrind).
+DEB_PACKAGES := pkg-config libssl-dev libosip2-dev libnl-3-dev libnl-route-3-dev valgrind baresip-core \
 	debootstrap qemu-user-static \
 	cpio kmod xz-utils binutils qemu-system-arm qemu-system-x86 sipsak iproute2 \
 	sip-tester kamailio dnsmasq-base openssl

@@ -32,19 +32,29 @@ var targets: [Target] = [
         providers: [.apt(["libssl-dev"])]
     ),
 
-    // Pure protocol layers
     .systemLibrary(name: "CResolv", path: "Sources/CResolv"),
+    .systemLibrary(
+        name: "CNetlink",
+        path: "Sources/CNetlink",
+        pkgConfig: "libnl-route-3.0",
+        providers: [.apt(["libnl-3-dev", "libnl-route-3-dev"])]
+    ),
+
+    // Pure protocol layers
 
     .target(name: "SIPCore", swiftSettings: swift6),
     .target(name: "SIPTransaction", dependencies: ["SIPCore"], swiftSettings: swift6),
     .target(name: "SDP", swiftSettings: swift6),
     .target(name: "SIPAuth", dependencies: ["SIPCore", "COpenSSL"], swiftSettings: swift6),
+    .target(name: "SIPDialog", dependencies: ["SIPCore"], swiftSettings: swift6),
     .target(name: "Config", swiftSettings: swift6),
 
     // Drivers and engines
     .target(name: "SIPTransport", dependencies: ["SIPCore", "COpenSSL", "CResolv"], swiftSettings: swift6),
     .target(name: "SIPEndpoint", dependencies: ["SIPCore", "SIPTransport", "SIPTransaction", "Config"], swiftSettings: swift6),
     .target(name: "SIPServer", dependencies: ["SIPCore", "SIPAuth", "SIPTransaction", "SIPEndpoint", "Config"], swiftSettings: swift6),
+    .target(name: "NetMonitor", dependencies: ["CNetlink"], swiftSettings: swift6),
+    .target(name: "SIPUserAgent", dependencies: ["SIPCore", "SDP", "SIPAuth", "SIPDialog", "SIPEndpoint", "SIPTransport", "Config"], swiftSettings: swift6),
 
     // Test kit (a library, so benchmarks and tests share it)
     .target(name: "DialtoneTestKit", dependencies: ["SIPCore", "SDP", "SIPAuth", "Config"], swiftSettings: swift6),
@@ -58,7 +68,7 @@ var targets: [Target] = [
         ],
         swiftSettings: swift6
     ),
-    .executableTarget(name: "dialtoned", dependencies: ["SIPCore", "SIPEndpoint", "SIPServer", "Config"], swiftSettings: swift6),
+    .executableTarget(name: "dialtoned", dependencies: ["SIPCore", "SIPEndpoint", "SIPServer", "SIPUserAgent", "NetMonitor", "Config"], swiftSettings: swift6),
     .executableTarget(
         name: "bench-parser",
         dependencies: ["SIPCore", "DialtoneTestKit"],
@@ -77,6 +87,11 @@ var targets: [Target] = [
     .testTarget(name: "SIPEndpointTests", dependencies: ["SIPEndpoint", "SIPCore", "Config", "DialtoneTestKit"], swiftSettings: swift6),
     .testTarget(name: "SIPServerTests", dependencies: ["SIPServer", "SIPAuth", "SIPCore", "Config", "DialtoneTestKit"], swiftSettings: swift6),
     .testTarget(name: "ServerInteropTests", dependencies: ["SIPCore", "DialtoneTestKit"], swiftSettings: swift6),
+    .testTarget(name: "ConfigTests", dependencies: ["Config", "DialtoneTestKit"], swiftSettings: swift6),
+    .testTarget(name: "NetMonitorTests", dependencies: ["NetMonitor", "DialtoneTestKit"], swiftSettings: swift6),
+    .testTarget(name: "SIPDialogTests", dependencies: ["SIPDialog", "SIPCore", "DialtoneTestKit"], swiftSettings: swift6),
+    .testTarget(name: "SIPUserAgentTests", dependencies: ["SIPUserAgent", "SIPDialog", "SIPAuth", "SIPCore", "SIPEndpoint", "Config", "DialtoneTestKit"], swiftSettings: swift6),
+    .testTarget(name: "UserAgentInteropTests", dependencies: ["SIPCore", "DialtoneTestKit"], swiftSettings: swift6),
 ]
 
 if fuzzing {

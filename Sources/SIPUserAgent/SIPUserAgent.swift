@@ -1,0 +1,2 @@
+// SIPUserAgent: per-line registration client and call legs on the SIPEndpoint.
+import SIPCore
