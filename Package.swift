@@ -46,7 +46,7 @@ var targets: [Target] = [
     .target(name: "SIPTransaction", dependencies: ["SIPCore"], swiftSettings: swift6),
     .target(name: "SDP", swiftSettings: swift6),
     .target(name: "SIPAuth", dependencies: ["SIPCore", "COpenSSL"], swiftSettings: swift6),
-    .target(name: "SIPDialog", dependencies: ["SIPCore"], swiftSettings: swift6),
+    .target(name: "SIPDialog", dependencies: ["SIPCore", "SIPTransaction"], swiftSettings: swift6),
     .target(name: "Config", swiftSettings: swift6),
 
     // Drivers and engines
@@ -54,7 +54,7 @@ var targets: [Target] = [
     .target(name: "SIPEndpoint", dependencies: ["SIPCore", "SIPTransport", "SIPTransaction", "Config"], swiftSettings: swift6),
     .target(name: "SIPServer", dependencies: ["SIPCore", "SIPAuth", "SIPTransaction", "SIPEndpoint", "Config"], swiftSettings: swift6),
     .target(name: "NetMonitor", dependencies: ["CNetlink"], swiftSettings: swift6),
-    .target(name: "SIPUserAgent", dependencies: ["SIPCore", "SDP", "SIPAuth", "SIPDialog", "SIPEndpoint", "SIPTransport", "Config"], swiftSettings: swift6),
+    .target(name: "SIPUserAgent", dependencies: ["SIPCore", "SDP", "SIPAuth", "SIPDialog", "SIPTransaction", "SIPEndpoint", "SIPTransport", "Config"], swiftSettings: swift6),
 
     // Test kit (a library, so benchmarks and tests share it)
     .target(name: "DialtoneTestKit", dependencies: ["SIPCore", "SDP", "SIPAuth", "Config"], swiftSettings: swift6),
@@ -68,7 +68,7 @@ var targets: [Target] = [
         ],
         swiftSettings: swift6
     ),
-    .executableTarget(name: "dialtoned", dependencies: ["SIPCore", "SIPEndpoint", "SIPServer", "SIPUserAgent", "NetMonitor", "Config"], swiftSettings: swift6),
+    .executableTarget(name: "dialtoned", dependencies: ["SIPCore", "SIPTransaction", "SIPEndpoint", "SIPServer", "SIPUserAgent", "NetMonitor", "Config"], swiftSettings: swift6),
     .executableTarget(
         name: "bench-parser",
         dependencies: ["SIPCore", "DialtoneTestKit"],
@@ -89,8 +89,8 @@ var targets: [Target] = [
     .testTarget(name: "ServerInteropTests", dependencies: ["SIPCore", "DialtoneTestKit"], swiftSettings: swift6),
     .testTarget(name: "ConfigTests", dependencies: ["Config", "DialtoneTestKit"], swiftSettings: swift6),
     .testTarget(name: "NetMonitorTests", dependencies: ["NetMonitor", "DialtoneTestKit"], swiftSettings: swift6),
-    .testTarget(name: "SIPDialogTests", dependencies: ["SIPDialog", "SIPCore", "DialtoneTestKit"], swiftSettings: swift6),
-    .testTarget(name: "SIPUserAgentTests", dependencies: ["SIPUserAgent", "SIPDialog", "SIPAuth", "SIPCore", "SIPEndpoint", "Config", "DialtoneTestKit"], swiftSettings: swift6),
+    .testTarget(name: "SIPDialogTests", dependencies: ["SIPDialog", "SIPTransaction", "SIPCore", "DialtoneTestKit"], swiftSettings: swift6),
+    .testTarget(name: "SIPUserAgentTests", dependencies: ["SIPUserAgent", "SIPDialog", "SIPTransaction", "SIPAuth", "SIPCore", "SIPEndpoint", "Config", "DialtoneTestKit"], swiftSettings: swift6),
     .testTarget(name: "UserAgentInteropTests", dependencies: ["SIPCore", "DialtoneTestKit"], swiftSettings: swift6),
 ]
 

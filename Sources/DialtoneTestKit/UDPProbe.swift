@@ -48,4 +48,19 @@ public final class UDPProbe {
         let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
         return n >= 0 ? Array(buffer[0..<n]) : nil
     }
+
+    /// The next datagram within `timeout` seconds and the port it came from, or nil.
+    public func receiveWithSource(timeout: Double = 2) -> ([UInt8], UInt16)? {
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&p, 1, Int32(timeout * 1000)) == 1 else { return nil }
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        var from = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let n = buffer.withUnsafeMutableBytes { raw in
+            withUnsafeMutablePointer(to: &from) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                recvfrom(fd, raw.baseAddress, raw.count, 0, $0, &length)
+            } }
+        }
+        return n >= 0 ? (Array(buffer[0..<n]), UInt16(bigEndian: from.sin_port)) : nil
+    }
 }

@@ -21,6 +21,9 @@ final class ClientTransactionTable {
     /// What `clientPollDescriptors` put in the poll set this turn, in order.
     var polledResolver: ResolverThread?
     var polledFlows: [UDPFlow] = []
+    /// Flows forgotten by `forgetUDPFlows` that transactions still use: polled until their last
+    /// user ends (with the same 4-tuple as a new flow, the kernel may deliver to either).
+    var retiredFlows: [UDPFlow] = []
     /// Events held back until the next turn of the loop, so no handler runs inside `sendRequest` or
     /// `cancel` (the caller has not even seen the ID yet).
     var deferred: [() -> Void] = []

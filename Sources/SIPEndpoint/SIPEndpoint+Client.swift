@@ -31,6 +31,42 @@ extension SIPEndpoint {
         }
     }
 
+    /// The server target (transport and address after RFC 3263) of the client transaction whose event
+    /// a `sendRequest` handler is being told, while it runs; nil elsewhere (and for a request that
+    /// never reached a target). A registration client keeps it to send keepalives to the server
+    /// that holds its binding.
+    public var responseTarget: SIPServerTarget? { currentResponseTarget }
+
+    /// Sends a keepalive (RFC 5626 §3.5.1: CRLFCRLF; also what Grandstream and Cisco ATAs send on
+    /// UDP) to `target`: on UDP a datagram from the bound socket of its family, on TCP/TLS over the
+    /// open connection to it (never a new one). False when there is nothing to send it through.
+    @discardableResult
+    public func sendKeepAlive(to target: SIPServerTarget) -> Bool {
+        let bytes: [UInt8] = [13, 10, 13, 10]
+        switch target.transport {
+        case .udp:
+            guard let socket = udpSockets.first(where: { $0.local.family == target.address.family }) else { return false }
+            return socket.send(bytes, to: target.address)
+        case .tcp, .tls:
+            guard let c = connections.values.first(where: { $0.remote == target.address && $0.transport == target.transport && !$0.isClosed }) else { return false }
+            for event in c.sendPing(now: MonotonicClock.milliseconds()) { if case .closed = event { return false } }
+            return true
+        }
+    }
+
+    /// The host's addresses changed (the WAN link or address): the connected UDP flows were bound
+    /// to a source address the kernel chose when they were made, which may be gone. They are
+    /// forgotten, so the next request to each target gets a new flow with the current source; the
+    /// transactions still using an old one keep it, still polled, to their end. Returns how many were dropped.
+    @discardableResult
+    public func forgetUDPFlows() -> Int {
+        let n = client.flows.count
+        for (_, flow) in client.flows where flow.users > 0 { client.retiredFlows.append(flow) }
+        client.flows.removeAll()
+        if n > 0 { log("client: address change: \(n) UDP flow(s) will be made anew") }
+        return n
+    }
+
     /// Sends `request` in a client transaction and reports its responses to `handler`.
     ///
     /// - `destination`: where to send it; by default the URI of the top Route when it is a loose
@@ -519,7 +555,8 @@ extension SIPEndpoint {
     /// The descriptors the client side needs polled: the resolver's wake pipe and the UDP flows.
     func clientPollDescriptors() -> [pollfd] {
         client.polledResolver = client.resolver
-        client.polledFlows = Array(client.flows.values)
+        client.retiredFlows.removeAll { $0.users <= 0 }
+        client.polledFlows = Array(client.flows.values) + client.retiredFlows
         var fds: [pollfd] = []
         if let resolver = client.polledResolver { fds.append(pollfd(fd: resolver.wakeFD, events: Int16(POLLIN), revents: 0)) }
         for flow in client.polledFlows { fds.append(pollfd(fd: flow.fd, events: Int16(POLLIN), revents: 0)) }
@@ -612,10 +649,16 @@ extension SIPEndpoint {
 
     private func notify(_ record: ClientRequest, _ event: ClientTransactionEvent) {
         let handler = record.handler
-        if client.deferring > 0 {
-            client.deferred.append { handler(event) }
-        } else {
+        let target = record.attempt?.target
+        let run = { [unowned self] in
+            self.currentResponseTarget = target
             handler(event)
+            self.currentResponseTarget = nil
+        }
+        if client.deferring > 0 {
+            client.deferred.append(run)
+        } else {
+            run()
         }
     }
 

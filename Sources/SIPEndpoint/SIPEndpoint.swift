@@ -103,6 +103,13 @@ public final class SIPEndpoint {
     private var decisionForNewTransaction: StatelessResponder.Decision?
     private var lastSweep: UInt64 = 0
     private var nextTick: Int64 = 0
+    /// Transaction-user timers (`schedule(at:_:)`) and watched descriptors (`watch(_:_:)`):
+    /// SIPEndpoint+Scheduling.swift. Few (a handful per line), so a dictionary scan finds the next.
+    var scheduledTasks: [UInt64: (deadline: Instant, task: () -> Void)] = [:]
+    var watchedDescriptors: [(id: UInt64, fd: Int32, handler: () -> Void)] = []
+    var nextScheduleID: UInt64 = 1
+    /// The target of the client transaction whose event a handler is being told (`responseTarget`).
+    var currentResponseTarget: SIPServerTarget?
 
     public init(configuration: EndpointConfiguration = .default, log: @escaping (String) -> Void = { _ in }) {
         self.configuration = configuration
@@ -198,6 +205,9 @@ public final class SIPEndpoint {
         }
         let clientBase = fds.count
         fds.append(contentsOf: clientPollDescriptors())
+        let watchBase = fds.count
+        let watched = watchedDescriptors
+        for w in watched { fds.append(pollfd(fd: w.fd, events: Int16(POLLIN), revents: 0)) }
         let timeout = pendingInput || clientHasWork ? 0 : pollTimeout(maxWait: maxWait)
         let n = poll(&fds, nfds_t(fds.count), timeout)
         if n < 0 && errno != EINTR {
@@ -226,8 +236,15 @@ public final class SIPEndpoint {
             for event in c.handle(revents: revents, now: ms) { handle(event, on: c) }
             if c.isClosed { connections[ObjectIdentifier(c)] = nil }
         }
-        serviceClient(fds[clientBase...])
+        serviceClient(fds[clientBase..<watchBase])
+        if n > 0 {
+            for (k, w) in watched.enumerated() where fds[watchBase + k].revents != 0 {
+                // Still watched (an earlier handler in this turn may have removed it)?
+                if watchedDescriptors.contains(where: { $0.id == w.id }) { w.handler() }
+            }
+        }
         fireDueTimers()
+        runDueScheduledTasks()
         if let onTick {
             let nowNs = Self.now().nanoseconds
             if nowNs >= nextTick {
@@ -249,6 +266,7 @@ public final class SIPEndpoint {
     private func pollTimeout(maxWait: Int32) -> Int32 {
         var next = timers.nextDeadline
         if onTick != nil { next = min(next ?? nextTick, nextTick) }
+        if let task = nextScheduledDeadline { next = min(next ?? task, task) }
         guard let deadline = next else { return maxWait }
         let remaining = deadline &- Self.now().nanoseconds
         if remaining <= 0 { return 0 }

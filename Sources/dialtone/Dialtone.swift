@@ -8,6 +8,6 @@ struct Dialtone: ParsableCommand {
         commandName: "dialtone",
         abstract: "Tools for the Dialtone voice userland (SIP + media).",
         version: "dialtone \(DialtoneVersion.string)",
-        subcommands: [SIPCommand.self]
+        subcommands: [SIPCommand.self, StatusCommand.self]
     )
 }

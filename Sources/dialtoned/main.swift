@@ -9,12 +9,13 @@ import SIPTransport
 /// `dialtoned`: the Dialtone daemon. It answers SIP over UDP, TCP and TLS through server
 /// transactions (OPTIONS 200, the correct RFC 3261 response to everything else) and, with a `server`
 /// section in the configuration, runs the server roles: registrar, stateful or stateless proxy,
-/// redirect server (`SIPServerHost`). The user agent for line accounts arrives with a later issue.
+/// redirect server (`SIPServerHost`), and registers every enabled line account of its `VoiceService`
+/// section with the line's registrar (`LineService`, SIPUserAgent).
 /// Arguments are parsed by hand: the daemon does not link ArgumentParser.
 
 let usage = """
     USAGE: dialtoned [--config FILE] [--listen TRANSPORT:HOST:PORT]... [--tls-cert FILE --tls-key FILE]
-                     [--max-transactions N] [--version] [--help]
+                     [--max-transactions N] [--run-dir DIR] [--version] [--help]
 
     The Dialtone voice daemon.
 
@@ -25,6 +26,8 @@ let usage = """
       --tls-cert FILE       PEM certificate chain for tls: addresses (sip.tls.certificate).
       --tls-key FILE        PEM private key for tls: addresses (sip.tls.key).
       --max-transactions N  Most server transactions at once; past it, 503 (sip.max-transactions).
+      --run-dir DIR         Where the line status file status.json goes (default /run/dialtone);
+                            `dialtone status --run-dir DIR` reads it.
       --version, -V         Print the version and exit.
       --help, -h            Print this help and exit.
 
@@ -54,6 +57,7 @@ if arguments.count > 1, let flag = arguments.first(where: { ["--help", "-h", "--
 var configPath: String? = nil
 var listenOverride: [ListenAddress] = []
 var overrides = Overrides()
+var runDirectoryFlag: String? = nil
 while !arguments.isEmpty {
     let a = arguments.removeFirst()
     switch a {
@@ -76,6 +80,10 @@ while !arguments.isEmpty {
         guard let file = arguments.first, !file.isEmpty else { fail("\(a) needs a file\n\(usage)") }
         arguments.removeFirst()
         if a == "--tls-cert" { overrides.tlsCertificate = file } else { overrides.tlsKey = file }
+    case "--run-dir":
+        guard let dir = arguments.first, !dir.isEmpty else { fail("--run-dir needs a directory\n\(usage)") }
+        arguments.removeFirst()
+        runDirectoryFlag = dir
     case "--max-transactions":
         guard let text = arguments.first, let n = Int(text), n >= 1 else { fail("--max-transactions needs a number of at least 1\n\(usage)") }
         arguments.removeFirst()
@@ -127,6 +135,8 @@ func readWholeFile(_ path: String, limit: Int) -> [UInt8]? {
     return nil
 }
 
+/// Where the line status file (status.json, read by `dialtone status`) is written.
+let runDirectory: String? = runDirectoryFlag ?? "/run/dialtone"
 let config: DaemonConfiguration
 let path = configPath
 let override = listenOverride
@@ -168,8 +178,10 @@ do {
     let signals = try SignalPipe()
     // One bound for both sides: a proxy holds a client request per server transaction it forwards
     // (an INVITE's both live 64·T1 after a 2xx, RFC 6026), so the client side needs as many.
-    let endpoint = SIPEndpoint(configuration: EndpointConfiguration(maxServerTransactions: config.maxTransactions,
-                                                                    maxClientRequests: config.maxTransactions),
+    var endpointConfiguration = EndpointConfiguration(maxServerTransactions: config.maxTransactions,
+                                                      maxClientRequests: config.maxTransactions)
+    if let dns = config.dnsServer { endpointConfiguration.dns.nameserver = (dns, config.dnsPort) }
+    let endpoint = SIPEndpoint(configuration: endpointConfiguration,
                                log: { say("dialtoned: \($0)") })
     endpoint.reload = {
         switch loadConfiguration(path, override, flags) {
@@ -195,9 +207,18 @@ do {
             server.endpointRebound()
         }
     }
+    // The line accounts (issue 6): registration of every enabled VoiceService.SIP.Client.
+    let lines = config.voice.map(\.enabledLines) ?? []
+    let lineService: LineService? = lines.isEmpty ? nil : LineService(
+        lines: lines, endpoint: endpoint, statusPath: runDirectory.map { $0 + "/status.json" }, log: { say("dialtoned: \($0)") })
+    if let runDirectory { _ = mkdir(runDirectory, 0o755) }
+    lineService?.start()
     say("dialtoned \(DialtoneVersion.string): ready")
     endpoint.report = { [unowned endpoint] in say(statisticsLine(endpoint)) }
     let sig = endpoint.run(signals: signals)
+    // Unregister every line (RFC 3261 §10.2.2) before going; bounded so a dead registrar cannot hold
+    // the shutdown.
+    lineService?.stop(timeout: 3)
     server?.shutdown()
     say("dialtoned: stopped (signal \(sig))")
 } catch {

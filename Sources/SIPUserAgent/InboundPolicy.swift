@@ -1,0 +1,56 @@
+import SIPAuth
+import SIPCore
+import SIPEndpoint
+import SIPTransport
+
+/// Which requests reach a line, and the INVITE policy (TR-104 `InboundAuth`; features.md: "by
+/// default accept INVITEs only from the registered proxy").
+extension UserAgent {
+    /// The line a request is addressed to: its Request-URI is the line's registered Contact (the
+    /// registrar put it there: user, host and port), nil otherwise — a request for the same user at
+    /// another address (a LAN phone of the embedded registrar) is not the line's.
+    public func line(for request: SIPMessage) -> LineRegistration? {
+        guard case .sip(let uri)? = request.requestLine?.uri, let user = uri.user else { return nil }
+        let host: String
+        switch uri.host {
+        case .ipv4(let a), .ipv6(let a), .name(let a): host = a.lowercased()
+        }
+        let port = uri.port ?? (uri.isSecure ? 5061 : 5060)
+        return lines.first { $0.account.aor.user == user && $0.contactHost.lowercased() == host && $0.contactPort == port }
+    }
+
+    /// The decision for a request from outside addressed to a line, or nil when it is not for a line
+    /// (the caller then applies its own: the server roles or the stateless policy).
+    ///
+    /// - An initial INVITE passes the line's inbound policy first: `sourceFilter` wants the packet's
+    ///   source address to be the registrar's (the server that answered the last REGISTER), and a
+    ///   registered line; `digest` challenges (401) and checks the credentials; anything refused
+    ///   gets 403 and a log line naming the source.
+    /// - An accepted INVITE goes to `onIncomingCall`; without one (no call handling yet), 480.
+    public func decide(_ request: SIPMessage, source: RequestSource?) -> StatelessResponder.Decision? {
+        guard let line = line(for: request) else { return nil }
+        guard request.method == .invite else { return nil }
+        let from = source.map { $0.address.description } ?? "?"
+        switch line.account.inbound {
+        case .none:
+            break
+        case .sourceFilter:
+            guard let source, let registrar = line.boundTarget, line.status == .up,
+                  source.address.host == registrar.address.host else {
+                log("line \(line.account.name): INVITE from \(from) refused: not the registrar \(line.boundTarget.map { $0.address.description } ?? "(not registered)") (InboundAuth SourceFilter)")
+                return .respond(status: 403, reason: "Forbidden (not from the registrar)", headers: [])
+            }
+        case .digest(let user, let password):
+            switch line.checkInboundDigest(request, user: user, password: password) {
+            case .accepted: break
+            case .challenge(let header):
+                return .respond(status: 401, reason: nil, headers: [HeaderField(name: .wwwAuthenticate, value: header)])
+            case .refused(let why):
+                log("line \(line.account.name): INVITE from \(from) refused: \(why) (InboundAuth Digest)")
+                return .respond(status: 403, reason: "Forbidden", headers: [])
+            }
+        }
+        if let onIncomingCall { return onIncomingCall(line, request) }
+        return .respond(status: 480, reason: "Temporarily Unavailable (no call handling)", headers: [])
+    }
+}

@@ -1,0 +1,108 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+import Config
+import DialtoneTestKit
+
+/// `dialtoned --config FILE --run-dir DIR` with line accounts (`VoiceService`), started by pid and
+/// waited for ("ready"); optionally inside a network namespace (`ip netns exec`). `status()` reads
+/// the status file the daemon keeps, as `dialtone status` does.
+final class LineDaemon {
+    let port: UInt16
+    let directory: TemporaryDirectory
+    let configPath: String
+    private(set) var process: BackgroundProcess
+    private let launch: [String]
+
+    /// - `voice`: the `VoiceService` JSON object (text).
+    /// - `listenHost`: the address dialtoned binds (UDP), 127.0.0.1 or an address in `namespace`.
+    init(voice: String, listenHost: String = "127.0.0.1", port: UInt16 = UDPProbe.freePort(), namespace: String? = nil,
+         dnsServer: String? = nil) throws {
+        let executable = try #require(BuiltProducts.executable("dialtoned"), "dialtoned is not built")
+        self.port = port
+        directory = try TemporaryDirectory(prefix: "dialtone-line-")
+        let dns = dnsServer.map { ", \"dns-server\": \"\($0)\"" } ?? ""
+        let config = "{\"sip\": {\"listen\": [\"udp:\(listenHost):\(port)\"]\(dns)},\n\"VoiceService\": \(voice)}\n"
+        configPath = try directory.write("dialtoned.json", Array(config.utf8))
+        let runDir = directory.path + "/run"
+        var argv = [executable, "--config", configPath, "--run-dir", runDir]
+        if let namespace { argv = ["/usr/sbin/ip", "netns", "exec", namespace] + argv }
+        launch = argv
+        process = try Self.start(argv)
+    }
+
+    deinit { stop() }
+
+    private static func start(_ argv: [String]) throws -> BackgroundProcess {
+        let process = try BackgroundProcess(argv[0], Array(argv.dropFirst()))
+        let ready = process.waitForOutput("ready", timeout: 30)
+        if !ready { process.stop() }
+        try #require(ready, "dialtoned did not start: \(process.output)")
+        return process
+    }
+
+    func stop() {
+        process.terminate()
+        directory.remove()
+    }
+
+    /// SIGTERM; the exit status (nil if it had to be killed).
+    func terminate(timeout: Double = 10) -> Int32? {
+        process.terminate(signal: SIGTERM, timeout: timeout).flatMap { BackgroundProcess.exitCode($0) }
+    }
+
+    var output: String { process.output }
+
+    /// The lines of the status file, nil when there is none (yet) or it does not parse.
+    func status() -> [JSONValue]? {
+        guard let bytes = try? AtomicFile.read(directory.path + "/run/status.json", maxBytes: 1 << 20),
+              let document = JSONValue.parse(bytes), case .array(let lines)? = document["lines"] else { return nil }
+        return lines
+    }
+
+    /// The status of line `alias`, or nil.
+    func status(of alias: String) -> String? {
+        status()?.first { $0["Alias"]?.stringValue == alias }?["Status"]?.stringValue
+    }
+
+    /// Waits until line `alias` shows `wanted`; true when it did within `timeout` seconds.
+    func waitForStatus(_ alias: String, _ wanted: String, timeout: Double) -> Bool {
+        let deadline = lineClock() + timeout
+        while lineClock() < deadline {
+            if status(of: alias) == wanted { return true }
+            usleep(20_000)
+        }
+        return false
+    }
+
+    /// The server that answered line `alias`'s last REGISTER ("udp:ADDRESS:PORT").
+    func server(of alias: String) -> String? {
+        status()?.first { $0["Alias"]?.stringValue == alias }?["Server"]?.stringValue
+    }
+
+    /// The number of successful registrations line `alias` reports.
+    func registrations(of alias: String) -> Int {
+        status()?.first { $0["Alias"]?.stringValue == alias }?["Registrations"]?.intValue ?? 0
+    }
+}
+
+func lineClock() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+/// A `VoiceService` object with one network and the given clients (alias, user, password).
+func voiceService(proxy: String, port: UInt16, domain: String, clients: [(alias: String, user: String, password: String)],
+                  expires: Int = 3600, extraNetwork: String = "") -> String {
+    var text = "{\"SIP\": {\"Network\": [{\"Alias\": \"isp\", \"Enable\": true, \"ProxyServer\": \"\(proxy)\", "
+    text += "\"ProxyServerPort\": \(port), \"ServerDomain\": \"\(domain)\", \"RegisterExpires\": \(expires), "
+    text += "\"RegisterRetryInterval\": 5" + extraNetwork + "}],\n\"Client\": ["
+    text += clients.map { c in
+        "{\"Alias\": \"\(c.alias)\", \"Enable\": true, \"Network\": \"isp\", \"AuthUserName\": \"\(c.user)\", "
+            + "\"AuthPassword\": \"\(c.password)\", \"RegisterURI\": \"sip:\(c.user)@\(domain)\"}"
+    }.joined(separator: ", ")
+    text += "]}}"
+    return text
+}
