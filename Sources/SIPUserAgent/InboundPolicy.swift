@@ -26,10 +26,19 @@ extension UserAgent {
     ///   source address to be the registrar's (the server that answered the last REGISTER), and a
     ///   registered line; `digest` challenges (401) and checks the credentials; anything refused
     ///   gets 403 and a log line naming the source.
-    /// - An accepted INVITE goes to `onIncomingCall`; without one (no call handling yet), 480.
+    /// - An accepted INVITE goes to `onIncomingCall` when set, else it becomes a ringing call (486
+    ///   when the line has a call already).
+    /// - Requests of a call (in its dialog) go to that call.
     public func decide(_ request: SIPMessage, source: RequestSource?) -> StatelessResponder.Decision? {
+        if let decision = decideForCalls(request) { return decision }
         guard let line = line(for: request) else { return nil }
-        guard request.method == .invite else { return nil }
+        guard request.method == .invite, (try? request.to())?.tag == nil else {
+            // In-dialog requests for no call we know (§12.2.2).
+            if (try? request.to())?.tag != nil, request.method != .ack {
+                return .respond(status: 481, reason: "Call/Transaction Does Not Exist", headers: [])
+            }
+            return nil
+        }
         let from = source.map { $0.address.description } ?? "?"
         switch line.account.inbound {
         case .none:
@@ -51,6 +60,6 @@ extension UserAgent {
             }
         }
         if let onIncomingCall { return onIncomingCall(line, request) }
-        return .respond(status: 480, reason: "Temporarily Unavailable (no call handling)", headers: [])
+        return incomingCall(request, on: line)
     }
 }

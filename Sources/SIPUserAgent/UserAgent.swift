@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Config
 import SIPCore
 import SIPEndpoint
@@ -6,7 +9,10 @@ import SIPEndpoint
 /// legs) on one endpoint, on the signalling thread.
 public final class UserAgent {
     public private(set) var lines: [LineRegistration] = []
-    private unowned let endpoint: SIPEndpoint
+    /// Calls in progress and the last ended ones (UserAgent+Calls.swift).
+    public internal(set) var calls: [CallLeg] = []
+    var callCounter = 0
+    unowned let endpoint: SIPEndpoint
     let log: (String) -> Void
     /// Decides an INVITE for a line that passed its inbound policy (the call legs); nil: 480.
     public var onIncomingCall: ((LineRegistration, SIPMessage) -> StatelessResponder.Decision)?
@@ -59,7 +65,7 @@ public final class UserAgent {
     /// The status document `dialtone status` prints: `{"lines": [{"Alias", "Status", …}]}`, keys as
     /// TR-104 names them where it has a name.
     public var statusJSON: JSONValue {
-        .object([("lines", .array(snapshots.map { s in
+        .object([("pid", .number(Double(getpid()))), ("lines", .array(snapshots.map { s in
             var members: [(key: String, value: JSONValue)] = [
                 ("Alias", .string(s.name)),
                 ("RegisterURI", .string(s.aor)),

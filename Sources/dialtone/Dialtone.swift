@@ -8,6 +8,7 @@ struct Dialtone: ParsableCommand {
         commandName: "dialtone",
         abstract: "Tools for the Dialtone voice userland (SIP + media).",
         version: "dialtone \(DialtoneVersion.string)",
-        subcommands: [SIPCommand.self, StatusCommand.self]
+        subcommands: [SIPCommand.self, StatusCommand.self, CallCommand.self, AnswerCommand.self, HangupCommand.self,
+                      HoldCommand.self, ResumeCommand.self, CallsCommand.self]
     )
 }

@@ -32,15 +32,20 @@ struct StatusCommand: ParsableCommand {
         do {
             bytes = try AtomicFile.read(path, maxBytes: 1 << 20)
         } catch {
-            print("dialtone: cannot read \(path): \(error)")
+            printError("dialtone: cannot read \(path): \(error)")
             throw ExitCode(1)
         }
         guard let bytes else {
-            print("dialtone: no status at \(path) (is dialtoned running with lines configured?)")
+            printError("dialtone: no status at \(path) (is dialtoned running with lines configured?)")
             throw ExitCode(1)
         }
         guard let document = JSONValue.parse(bytes), case .array(let lines)? = document["lines"] else {
-            print("dialtone: \(path) is not a status document")
+            printError("dialtone: \(path) is not a status document")
+            throw ExitCode(1)
+        }
+        // A status file left by a dialtoned that died (SIGKILL, crash) must not say "Up".
+        if let pid = document["pid"]?.intValue, pid > 0, kill(pid_t(pid), 0) != 0, errno == ESRCH {
+            printError("dialtone: dialtoned (pid \(pid)) is not running; \(path) is stale")
             throw ExitCode(1)
         }
         if json {
@@ -59,4 +64,10 @@ struct StatusCommand: ParsableCommand {
         let allUp = lines.allSatisfy { $0["Status"]?.stringValue == "Up" }
         if !allUp { throw ExitCode(3) }
     }
+}
+
+/// A line on standard error.
+func printError(_ text: String) {
+    let bytes = Array((text + "\n").utf8)
+    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
 }

@@ -44,6 +44,16 @@ final class LineService {
             if let decision = self?.userAgent.decide(request, source: endpoint.currentRequestSource) { return decision }
             return previous(request)
         }
+        let previousACK = endpoint.ackHandler
+        endpoint.ackHandler = { [weak self] ack in
+            if self?.userAgent.receivedACK(ack) == true { return }
+            previousACK?(ack)
+        }
+        let previousCancel = endpoint.cancelHandler
+        endpoint.cancelHandler = { [weak self] invite in
+            if self?.userAgent.receivedCancel(forInvite: invite) == true { return true }
+            return previousCancel?(invite) ?? false
+        }
         startMonitor()
         writeStatus()
         userAgent.start()
@@ -98,6 +108,46 @@ final class LineService {
         }
         if !done { log("lines: unregistration unfinished after \(timeout) s; stopping anyway") }
         writeStatus()
+    }
+
+    /// Answers a command of the control channel (`dialtone call`, …; `ControlSocket`), on the
+    /// signalling thread. Placeholder until the call engine arrives: "calls" lists none, every call
+    /// command is refused.
+    func control(_ request: ControlRequest) -> JSONValue {
+        let ua = userAgent
+        let result: Result<CallLeg, UserAgent.CallError>
+        switch request.command {
+        case "calls":
+            return ControlReply.success([(key: "calls", value: .array(ua.calls.map(Self.json)))])
+        case "call":
+            result = ua.call(line: request.line ?? "", to: request.to ?? "")
+        case "answer":
+            result = ua.answer(line: request.line ?? "")
+        case "hangup":
+            result = ua.hangUp(line: request.line ?? "")
+        case "hold":
+            result = ua.hold(line: request.line ?? "")
+        case "resume":
+            result = ua.resume(line: request.line ?? "")
+        default:
+            return ControlReply.failure("unknown command \(request.command)")
+        }
+        switch result {
+        case .success(let leg): return ControlReply.success([(key: "call", value: Self.json(leg))])
+        case .failure(let error): return ControlReply.failure(error.description)
+        }
+    }
+
+    /// One call as `dialtone calls` prints it.
+    static func json(_ leg: CallLeg) -> JSONValue {
+        .object([
+            ("id", .number(Double(leg.id))),
+            ("line", .string(leg.line.account.name)),
+            ("direction", .string(leg.direction.rawValue)),
+            ("state", .string(leg.state.rawValue)),
+            ("remote", .string(leg.remote)),
+            ("reason", leg.endReason.map { .string("\($0)") } ?? .null),
+        ])
     }
 
     /// Writes the status document atomically (a reader never sees half a file), when it changed.

@@ -26,8 +26,9 @@ let usage = """
       --tls-cert FILE       PEM certificate chain for tls: addresses (sip.tls.certificate).
       --tls-key FILE        PEM private key for tls: addresses (sip.tls.key).
       --max-transactions N  Most server transactions at once; past it, 503 (sip.max-transactions).
-      --run-dir DIR         Where the line status file status.json goes (default /run/dialtone);
-                            `dialtone status --run-dir DIR` reads it.
+      --run-dir DIR         Where the line status file status.json and the control socket
+                            control.sock go (default /run/dialtone); `dialtone status`, `dialtone
+                            call` and the other call commands take the same --run-dir DIR.
       --version, -V         Print the version and exit.
       --help, -h            Print this help and exit.
 
@@ -212,10 +213,24 @@ do {
     let lineService: LineService? = lines.isEmpty ? nil : LineService(
         lines: lines, endpoint: endpoint, statusPath: runDirectory.map { $0 + "/status.json" }, log: { say("dialtoned: \($0)") })
     if let runDirectory { _ = mkdir(runDirectory, 0o755) }
+    // The control channel of `dialtone call/answer/hangup/hold/resume/calls` (<run-dir>/control.sock).
+    // Without it the daemon still runs: voice matters more than the command line.
+    var control: ControlSocket? = nil
+    if let runDirectory {
+        do {
+            control = try ControlSocket(directory: runDirectory, endpoint: endpoint, log: { say("dialtoned: \($0)") }) { request in
+                if let lineService { return lineService.control(request) }
+                return ControlReply.failure("no lines configured")
+            }
+        } catch {
+            say("dialtoned: \(error); `dialtone call` and the other call commands will not reach this daemon")
+        }
+    }
     lineService?.start()
     say("dialtoned \(DialtoneVersion.string): ready")
     endpoint.report = { [unowned endpoint] in say(statisticsLine(endpoint)) }
     let sig = endpoint.run(signals: signals)
+    control?.stop()
     // Unregister every line (RFC 3261 §10.2.2) before going; bounded so a dead registrar cannot hold
     // the shutdown.
     lineService?.stop(timeout: 3)

@@ -111,6 +111,38 @@ struct LineRegistrationTests {
         #expect(line.snapshot.server == "udp:127.0.0.1:\(registrar.port)")
     }
 
+    /// RFC 8760: a registrar offering SHA-512-256, SHA-256 and MD5 (one WWW-Authenticate each) gets
+    /// an answer with the strongest the line allows; each line setting is honoured.
+    @Test func answersTheStrongestAllowedDigestAlgorithm() throws {
+        let cases: [(allowed: Set<DigestAlgorithm>, expected: String)] = [
+            ([.md5, .sha256, .sha512_256], "SHA-512-256"), ([.md5, .sha256], "SHA-256"), ([.md5], "MD5"),
+        ]
+        for c in cases {
+            let e = try endpoint()
+            let registrar = ScriptedRegistrar()
+            var acc = account(registrar)
+            acc.algorithms = c.allowed
+            let line = LineRegistration(account: acc, endpoint: e)
+            line.start()
+            let (first, source) = try #require(registrar.next(e))
+            var server = DigestServer(configuration: .init(realm: "example.net", algorithms: [.sha512_256, .sha256, .md5], qopOptions: [.auth]),
+                                      secret: DigestServer.makeSecret())
+            let headers = server.challenges(now: .seconds(100)).map { "WWW-Authenticate: " + $0.headerValue }
+            #expect(headers.count == 3)
+            registrar.answer(first, 401, source: source, headers: headers)
+            let (second, source2) = try #require(registrar.next(e))
+            let authorization = try #require(second.headers.values(.authorization).first)
+            let credentials = try DigestCredentials(parsing: authorization)
+            #expect(credentials.algorithm?.uppercased() == c.expected, "\(authorization)")
+            var users = DigestUserTable()
+            users.set(.password("secret"), username: "alice", realm: "example.net")
+            let verdict = server.verify(credentials, method: "REGISTER", requestURI: "sip:example.net", now: .seconds(101), store: users)
+            #expect(verdict == .ok(username: "alice"), "\(c.expected): \(verdict)")
+            registrar.answer(second, 200, source: source2, headers: ["Expires: 600"])
+            #expect(pump([e], seconds: 2) { line.status == .up })
+        }
+    }
+
     @Test func wrongPasswordEndsInErrorRegistrationWithoutALoop() throws {
         let e = try endpoint()
         let registrar = ScriptedRegistrar()
@@ -128,6 +160,89 @@ struct LineRegistrationTests {
         #expect(registrar.next(e, seconds: 0.5) == nil, "no third REGISTER: back-off, not a loop")
         #expect(line.snapshot.reason.contains("credentials refused"))
         _ = sent
+    }
+
+    /// Review finding: a credentialed REGISTER that got a 500 must not leave the digest client
+    /// waiting for an outcome forever (every later challenge was refused as wrong credentials).
+    @Test func aFailureAfterCredentialsDoesNotLockTheLineOut() throws {
+        let e = try endpoint()
+        let registrar = ScriptedRegistrar()
+        var acc = account(registrar)
+        acc.policy.retryInterval = 1
+        let line = LineRegistration(account: acc, endpoint: e)
+        line.start()
+        var server = DigestServer(configuration: .init(realm: "example.net", algorithms: [.md5], qopOptions: [.auth]),
+                                  secret: DigestServer.makeSecret())
+        for round in 0..<2 {
+            let (plain, s1) = try #require(registrar.next(e, seconds: 3), "round \(round)")
+            #expect(plain.headers.values(.authorization).isEmpty)
+            registrar.answer(plain, 401, source: s1, headers: ["WWW-Authenticate: " + server.challenges(now: .seconds(10))[0].headerValue])
+            let (withCredentials, s2) = try #require(registrar.next(e, seconds: 3))
+            #expect(!withCredentials.headers.values(.authorization).isEmpty, "round \(round): credentials sent again after the 500")
+            registrar.answer(withCredentials, round == 0 ? 500 : 200, source: s2, headers: ["Expires: 600"])
+        }
+        #expect(pump([e], seconds: 2) { line.status == .up })
+    }
+
+    /// Review finding: an unregistration challenged again and again must end, not loop.
+    @Test func unregistrationChallengedTwiceEnds() throws {
+        let e = try endpoint()
+        let registrar = ScriptedRegistrar()
+        let line = LineRegistration(account: account(registrar), endpoint: e)
+        line.start()
+        let (first, s0) = try #require(registrar.next(e))
+        registrar.answer(first, 200, source: s0, headers: ["Expires: 600"])
+        #expect(pump([e], seconds: 2) { line.status == .up })
+        var stopped = false
+        line.stop { stopped = true }
+        var server = DigestServer(configuration: .init(realm: "example.net", algorithms: [.md5], qopOptions: [.auth]),
+                                  secret: DigestServer.makeSecret())
+        var sent = 0
+        while let (r, s) = registrar.next(e, seconds: 1) {
+            sent += 1
+            if sent > 5 { break }
+            registrar.answer(r, 401, source: s, headers: ["WWW-Authenticate: " + server.challenges(now: .seconds(10))[0].headerValue])
+        }
+        #expect(sent == 2, "REGISTERs sent while unregistering: \(sent)")
+        #expect(pump([e], seconds: 1) { stopped })
+    }
+
+    /// Review finding: a late answer to a REGISTER that a network change overtook changes nothing.
+    @Test func aLateAnswerToAnOvertakenRegisterIsIgnored() throws {
+        let e = try endpoint()
+        let registrar = ScriptedRegistrar()
+        let line = LineRegistration(account: account(registrar, password: nil), endpoint: e)
+        line.start()
+        let (first, s0) = try #require(registrar.next(e))
+        registrar.answer(first, 200, source: s0, headers: ["Expires: 600"])
+        #expect(pump([e], seconds: 2) { line.status == .up })
+        let before = line.contactURI
+        line.networkChanged(reason: "test")
+        let (second, s1) = try #require(registrar.next(e))
+        line.networkChanged(reason: "test again")
+        let (third, s2) = try #require(registrar.next(e))
+        // The overtaken second REGISTER's answer says we are behind a NAT: ignored.
+        registrar.answer(second, 200, source: s1, headers: ["Expires: 600"], received: "192.0.2.99", rport: 1234)
+        pumpFor([e], seconds: 0.2)
+        #expect(line.contactURI == before)
+        registrar.answer(third, 200, source: s2, headers: ["Expires: 600"])
+        #expect(pump([e], seconds: 2) { line.snapshot.registrations == 2 })
+        #expect(registrar.next(e, seconds: 0.5) == nil, "no REGISTER for the ignored NAT address")
+    }
+
+    /// Review finding: a 503's Retry-After is honoured before trying again.
+    @Test func retryAfterOf503IsHonoured() throws {
+        let e = try endpoint()
+        let registrar = ScriptedRegistrar()
+        var acc = account(registrar, password: nil)
+        acc.policy.retryInterval = 1
+        let line = LineRegistration(account: acc, endpoint: e)
+        line.start()
+        let (first, s0) = try #require(registrar.next(e))
+        registrar.answer(first, 503, source: s0, headers: ["Retry-After: 30;duration=60"])
+        #expect(pump([e], seconds: 1) { line.status == .errorNetwork })
+        #expect(registrar.next(e, seconds: 2.5) == nil, "retried before Retry-After")
+        #expect(line.snapshot.reason.contains("retry in 30 s"), "\(line.snapshot.reason)")
     }
 
     @Test func natSeenByTheRegistrarMovesTheContactAndRemovesTheOldBinding() throws {
@@ -199,8 +314,8 @@ struct LineRegistrationTests {
         registrar.answer(first, 200, source: source, headers: ["Expires: 600"])
         #expect(pump([e], seconds: 2) { line.status == .up })
         pumpFor([e], seconds: 0.1)
-        // About 2.5 s of keepalives at 1 s.
-        let deadline = MonotonicClock.milliseconds() + 2500
+        // About 3.5 s of keepalives at 1 s.
+        let deadline = MonotonicClock.milliseconds() + 3500
         while MonotonicClock.milliseconds() < deadline {
             e.step(maxWait: 5)
             if let (bytes, _) = registrar.probe.receiveWithSource(timeout: 0.005), bytes == [13, 10, 13, 10] { registrar.keepAlives += 1 }
@@ -228,7 +343,8 @@ struct LineRegistrationTests {
         let t0 = MonotonicClock.milliseconds()
         line.networkChanged(reason: "WAN address changed")
         let (again, _) = try #require(registrar.next(e, seconds: 2))
-        #expect(MonotonicClock.milliseconds() - t0 < 1000)
+        // At once, not at the refresh (300 s away); bound loose enough for qemu.
+        #expect(MonotonicClock.milliseconds() - t0 < 5000)
         #expect(try again.cseq().sequence == first.cseq().sequence + 1)
     }
 }

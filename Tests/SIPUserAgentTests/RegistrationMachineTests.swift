@@ -249,11 +249,30 @@ struct RegistrationMachineTests {
         #expect(m.timerFired(now: t0).isEmpty, "not due")
     }
 
+    @Test func grantLongerThanAskedIsCutAndRaisingMinExpiresIsBounded() throws {
+        var m = RegistrationMachine(policy: RegistrationPolicy(expires: 600))
+        let a = try #require(sent(m.start(now: t0)))
+        let ok = m.received(.registered(granted: Int(UInt32.max)), attempt: a.attempt, now: t0)
+        #expect(armed(ok) == at(300), "refresh half-way through the 600 s asked for, not in 136 years")
+        var n = RegistrationMachine(policy: RegistrationPolicy(expires: 60))
+        var attempt = try #require(sent(n.start(now: t0))).attempt
+        var resends = 0
+        for raise in 1...10 {
+            guard let next = sent(n.received(.intervalTooBrief(minExpires: 60 + raise), attempt: attempt, now: t0)) else { break }
+            resends += 1
+            attempt = next.attempt
+        }
+        #expect(resends == 2, "423 resends for one REGISTER: \(resends)")
+        #expect(n.status == .errorRegistration)
+    }
+
     @Test func refreshDelayPolicy() {
         let p = RegistrationPolicy()
         #expect(p.refreshDelay(granted: 3600) == 3000)
         #expect(p.refreshDelay(granted: 1200) == 600)
         #expect(p.refreshDelay(granted: 60) == 30)
         #expect(p.refreshDelay(granted: 1) == 1)
+        #expect(p.refreshDelay(granted: 4) == 3)
+        #expect(p.refreshDelay(granted: 8) == 5, "never sooner than 5 s when the binding allows it")
     }
 }

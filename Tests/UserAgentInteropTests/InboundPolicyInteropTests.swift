@@ -7,7 +7,7 @@ import DialtoneTestKit
 
 /// TR-104 InboundAuth, default SourceFilter: an INVITE straight to the line's Contact from anywhere
 /// but the registrar (a SIP scanner's "ghost call") gets 403 and a log line; one relayed by the
-/// registrar (Kamailio, from a baresip caller) passes the filter.
+/// registrar (Kamailio, from a baresip caller) passes the filter and rings the line.
 @Suite("Inbound policy of a line")
 struct InboundPolicyInteropTests {
     func invite(to user: String, host: String, port: UInt16, from probe: AddressedUDPProbe, tag: String) -> [UInt8] {
@@ -30,7 +30,7 @@ struct InboundPolicyInteropTests {
         return nil
     }
 
-    @Test func ghostCallIsRefusedAndTheRegistrarsCallPasses() throws {
+    @Test func ghostCallIsRefusedAndTheRegistrarsCallRings() throws {
         var options = KamailioISP.Options(role: .proxy, subscribers: [.init("alice", "alice-pw"), .init("carol", "carol-pw")])
         options.domain = "isp.test"
         let kamailio = try KamailioISP(options)
@@ -47,7 +47,7 @@ struct InboundPolicyInteropTests {
         #expect(daemon.output.contains("INVITE from 127.0.0.2"), "\(daemon.output.suffix(1500))")
         #expect(daemon.output.contains("refused: not the registrar"))
 
-        // The same from the registrar's address passes the filter (no call handling yet: 480).
+        // The same relayed by the registrar passes the filter: alice's line rings; dialtoned declines.
         try #require(Baresip.executable != nil, "baresip is not installed (make deps)")
         let carol = try Baresip(accounts: [Baresip.Account(aor: "sip:carol@isp.test", password: "carol-pw",
                                                           outbound: kamailio.uri, registrationInterval: 600)])
@@ -55,8 +55,11 @@ struct InboundPolicyInteropTests {
         let registered = carol.waitForEvent(["REGISTER_OK", "REGISTER_FAIL"], timeout: 15)
         #expect(registered?.type == "REGISTER_OK", "\(carol.historySummary) \(kamailio.output.suffix(1500))")
         _ = try carol.dial("sip:alice@isp.test")
-        let closed = carol.waitForEvent("CALL_CLOSED", timeout: 10)
-        #expect(closed != nil, "\(carol.history)")
+        #expect(carol.waitForEvent("CALL_RINGING", timeout: 10) != nil, "\(carol.historySummary) \(daemon.output.suffix(2000))")
+        let incoming = daemon.waitForNewestCall(line: "line1", timeout: 5)
+        #expect(incoming?.direction == "incoming")
+        #expect(daemon.dialtone(["hangup", "line1"]).status == 0)
+        #expect(carol.waitForEvent("CALL_CLOSED", timeout: 10) != nil, "\(carol.historySummary)")
         #expect(daemon.output.split(separator: "\n").filter { $0.contains("refused") }.count == 1, "only the scanner was refused: \(daemon.output.suffix(1500))")
     }
 }

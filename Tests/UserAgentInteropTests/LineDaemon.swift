@@ -81,6 +81,49 @@ final class LineDaemon {
         status()?.first { $0["Alias"]?.stringValue == alias }?["Server"]?.stringValue
     }
 
+    /// Runs `dialtone ARGS --run-dir DIR --json` against this daemon: exit status and the reply.
+    @discardableResult
+    func dialtone(_ arguments: [String]) -> (status: Int32?, reply: JSONValue?, text: String) {
+        guard let executable = BuiltProducts.executable("dialtone") else { return (nil, nil, "dialtone is not built") }
+        let argv = arguments + ["--run-dir", directory.path + "/run", "--json"]
+        guard let result = try? runProcess(executable, argv, timeout: 20) else { return (nil, nil, "could not run dialtone") }
+        let text = result.stdoutText + result.stderrText
+        return (result.exitStatus, JSONValue.parse(result.stdoutText), text)
+    }
+
+    /// The calls `dialtone calls` lists (each an object with id, line, direction, state, remote, reason).
+    func calls() -> [JSONValue] {
+        if case .array(let list)? = dialtone(["calls"]).reply?["calls"] { return list }
+        return []
+    }
+
+    /// The state of call `id` ("calling", "ringing", "incoming", "established", "held", "ended").
+    func callState(_ id: Int) -> String? {
+        calls().first { $0["id"]?.intValue == id }?["state"]?.stringValue
+    }
+
+    /// Waits until call `id` is in `state`; true when it was within `timeout` seconds.
+    func waitForCall(_ id: Int, _ state: String, timeout: Double) -> Bool {
+        let deadline = lineClock() + timeout
+        while lineClock() < deadline {
+            if callState(id) == state { return true }
+            usleep(50_000)
+        }
+        return false
+    }
+
+    /// The newest call of line `alias`, waited for up to `timeout` seconds: (id, state, direction).
+    func waitForNewestCall(line alias: String, timeout: Double) -> (id: Int, state: String, direction: String)? {
+        let deadline = lineClock() + timeout
+        while lineClock() < deadline {
+            if let c = calls().last(where: { $0["line"]?.stringValue == alias }), let id = c["id"]?.intValue {
+                return (id, c["state"]?.stringValue ?? "", c["direction"]?.stringValue ?? "")
+            }
+            usleep(50_000)
+        }
+        return nil
+    }
+
     /// The number of successful registrations line `alias` reports.
     func registrations(of alias: String) -> Int {
         status()?.first { $0["Alias"]?.stringValue == alias }?["Registrations"]?.intValue ?? 0

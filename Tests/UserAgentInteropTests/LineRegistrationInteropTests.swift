@@ -40,6 +40,10 @@ struct LineRegistrationInteropTests {
         #expect(daemon.terminate() == 0, "\(daemon.output)")
         #expect(kamailio.waitUntilUnregistered("alice", timeout: 5), "\((try? kamailio.registrations()) ?? [])")
         #expect(kamailio.waitUntilUnregistered("bob", timeout: 5))
+        // The status file outlives the daemon: `dialtone status` must not call its lines Up.
+        let after = try runProcess(dialtone, ["status", "--run-dir", daemon.directory.path + "/run"], timeout: 20)
+        #expect(after.exitStatus == 1, "\(after.stdoutText) \(after.stderrText)")
+        #expect(after.stderrText.contains("not running"), "\(after.stderrText)")
     }
 
     @Test func wrongPasswordShowsErrorRegistration() throws {

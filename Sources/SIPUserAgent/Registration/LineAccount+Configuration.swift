@@ -1,4 +1,5 @@
 import Config
+import SDP
 import SIPAuth
 import SIPCore
 import SIPTransport
@@ -46,9 +47,9 @@ extension LineAccount {
         case .options: keepAlive = .options
         case .none: keepAlive = .none
         }
-        // A per-line seed: lines of one router do not retry in step (FNV-1a of the alias).
-        var seed: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in line.client.alias.utf8 { seed = (seed ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        // A random seed: routers (and lines) that lost the same server do not retry in step.
+        var generator = SystemRandomNumberGenerator()
+        let seed = generator.next()
         let password = line.client.authPassword
         let user = line.client.authUserName
         self.init(name: line.client.alias, aor: aor, registrar: registrar, servers: servers,
@@ -58,6 +59,11 @@ extension LineAccount {
                   policy: RegistrationPolicy(expires: n.registerExpires, retryInterval: n.registerRetryInterval,
                                              loginRejectedInterval: n.timerLoginRejected, noLoginRetry: n.noLoginRetry),
                   keepAlive: keepAlive, keepAliveInterval: n.keepAliveEnabled ? n.keepAliveInterval : 0, seed: seed)
+        let mapped = line.codecs.map { c in
+            Codec(encodingName: c.sdpEncodingName, clockRate: UInt32(c.clockRate), channels: c.sdpChannels,
+                  preferredPayloadType: c.staticPayloadType ?? 96)
+        }
+        if !mapped.isEmpty { codecs = mapped }
         switch n.inboundAuth {
         case .none: inbound = .none
         case .sourceFilter: inbound = .sourceFilter

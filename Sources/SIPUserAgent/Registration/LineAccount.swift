@@ -1,3 +1,4 @@
+import SDP
 import SIPAuth
 import SIPCore
 import SIPTransport
@@ -50,6 +51,8 @@ public struct LineAccount: Sendable {
     /// Seed of the back-off jitter (differs per line so lines do not retry in step).
     public var seed: UInt64
     public var inbound: InboundPolicy = .sourceFilter
+    /// The codecs offered and accepted, preferred first (the line's CodecList).
+    public var codecs: [Codec] = [.pcmu, .pcma]
 
     public init(name: String, aor: SIPURI, registrar: SIPURI, servers: [SIPURI], authUser: String? = nil,
                 password: String? = nil, algorithms: Set<DigestAlgorithm> = Set(DigestAlgorithm.allCases),

@@ -50,11 +50,17 @@ public final class LineRegistration {
     /// next REGISTER.
     private var staleContact: String?
     private var digest: DigestClient?
-    /// Credentials computed from the last challenge, for the resend: (header, value).
+    /// Credentials computed from the last challenge, for the resend: (header, value); fresh until
+    /// sent once, then recomputed per realm for a further send.
     private var pendingCredentials: [(HeaderName, String)] = []
+    private var pendingRealms: [String] = []
+    private var pendingHeader: HeaderName = .authorization
+    private var freshCredentials = false
     private var timer: EndpointTaskID?
     private var keepAliveTask: EndpointTaskID?
     private var inFlight: ClientTransactionID?
+    /// OPTIONS keepalives in a row that went unanswered.
+    private var keepAliveFailures = 0
     /// Where the binding lives (from the last 2xx): keepalives go there.
     public private(set) var boundTarget: SIPServerTarget?
     private var granted = 0
@@ -82,15 +88,24 @@ public final class LineRegistration {
 
     public var status: LineStatus { machine.status }
 
+    /// The server group holding the binding (index into `account.servers`), if any.
+    public var boundServerIndex: Int? { machine.boundServer }
+
     public var snapshot: Snapshot {
         Snapshot(name: account.name, aor: account.aor.description, status: machine.status, reason: machine.statusReason,
                  contact: contactURI, server: boundTarget.map { "\($0.transport.rawValue):\($0.address)" },
                  expires: granted, registrations: registrations)
     }
 
+    /// `contactHost` as a URI host: a bare IPv6 address (from a Via or `received`) in brackets.
+    public var contactHostValue: Host {
+        if contactHost.contains(":") { return .ipv6(contactHost.hasPrefix("[") ? String(contactHost.dropFirst().dropLast()) : contactHost) }
+        return Host.parse(contactHost) ?? .name(contactHost)
+    }
+
     /// The Contact URI registered: the AOR's user at the address the registrar sees us at.
     public var contactURI: String {
-        var uri = SIPURI(user: account.aor.user, host: Host.parse(contactHost) ?? .name(contactHost), port: contactPort)
+        var uri = SIPURI(user: account.aor.user, host: contactHostValue, port: contactPort)
         if account.transport != .udp { uri.parameters.append(Parameter("transport", account.transport.rawValue)) }
         return uri.description
     }
@@ -104,7 +119,11 @@ public final class LineRegistration {
     /// now unreachable, or nothing is registered). A change elsewhere (a LAN port, a tunnel coming
     /// up) leaves the line alone.
     public func isAffectedByNetworkChange() -> Bool {
-        guard machine.isRegistered(now: endpoint.currentTime), let target = boundTarget, let used = registeredSource else { return true }
+        guard machine.isRegistered(now: endpoint.currentTime), let target = boundTarget, let used = registeredSource else {
+            // Not registered: worth an immediate attempt only when the network was the trouble (a
+            // refused account keeps its TimerLoginRejected / back-off wait).
+            return machine.status == .errorNetwork || machine.status == .registering
+        }
         guard let now = SIPEndpoint.routeSource(to: target.address) else { return true }
         return now != used
     }
@@ -182,6 +201,17 @@ public final class LineRegistration {
 
     func makeRegister(expires: Int, withCredentials: Bool) -> SIPMessage {
         cseq &+= 1
+        if !withCredentials {
+            // A REGISTER without credentials: whatever came of the last credentialed one (a 500, a
+            // timeout, an overtaken attempt), the next challenge is a fresh one to answer.
+            digest?.accepted()
+        } else if !freshCredentials {
+            // Sent again with the same challenge (after a 423): a new nonce count (RFC 7616 §3.4).
+            pendingCredentials = pendingRealms.compactMap { realm in
+                digest?.authorize(realm: realm, method: "REGISTER", uri: account.registrar.description).map { (pendingHeader, $0.headerValue) }
+            }
+        }
+        freshCredentials = false
         var h = SIPHeaders()
         h.append(.from, "<\(account.aor)>;tag=\(fromTag)")
         h.append(.to, "<\(account.aor)>")
@@ -208,7 +238,12 @@ public final class LineRegistration {
         let now = endpoint.currentTime
         let response = event.response
         let code = event.statusCode
-        if machine.isStopped && machine.pendingAttempt == nil { return }
+        // Only the attempt the machine waits for counts: a late answer to an overtaken REGISTER
+        // (network change, failover) must not move the Contact, touch the digest state or count.
+        guard attempt == machine.pendingAttempt else {
+            if code / 100 == 2 { digest?.accepted() }
+            return
+        }
         let unregistering = machine.status == .deregistering
         if !event.isSynthesised { learnAddress(from: response, final: code / 100 == 2) }
         let outcome: RegistrationMachine.Outcome
@@ -240,10 +275,9 @@ public final class LineRegistration {
             case 403:
                 outcome = .forbidden
             case 408, 503:
-                outcome = .unreachable(detail: String(code))
+                outcome = .unreachable(detail: String(code), retryAfter: Self.retryAfter(response))
             default:
-                let retryAfter = response.headers.values(.retryAfter).first.flatMap { Int($0.split(separator: " ").first ?? "") }
-                outcome = .failed(status: code, retryAfter: retryAfter)
+                outcome = .failed(status: code, retryAfter: Self.retryAfter(response))
             }
         }
         let wasStopping = unregistering
@@ -264,6 +298,14 @@ public final class LineRegistration {
                 apply(machine.registerAgain(now: now, reason: "the registrar sees us at \(contactHost):\(contactPort)"))
             }
         }
+    }
+
+    /// Retry-After's delta-seconds (RFC 3261 §20.33: `120`, `120 (comment)`, `120;duration=60`).
+    static func retryAfter(_ response: SIPMessage) -> Int? {
+        guard let value = response.headers.values(.retryAfter).first else { return nil }
+        let digits = value.drop(while: { $0 == " " }).prefix(while: { $0.isASCII && $0.isNumber })
+        guard !digits.isEmpty, digits.count <= 9 else { return nil }
+        return Int(digits)
     }
 
     /// Set when a response showed that the registrar sees another address than the Contact sent.
@@ -295,7 +337,7 @@ public final class LineRegistration {
         if case .addresses(let list)? = try? response.contact() {
             for address in list {
                 guard case .sip(let uri) = address.uri, uri.user == account.aor.user,
-                      uri.host.description.lowercased() == (Host.parse(contactHost) ?? .name(contactHost)).description.lowercased(),
+                      uri.host.description.lowercased() == (contactHostValue).description.lowercased(),
                       (uri.port ?? 5060) == contactPort else { continue }
                 if let e = (try? address.expires()).flatMap({ $0 }) { return Int(e) }
             }
@@ -320,6 +362,9 @@ public final class LineRegistration {
         do {
             let answers = try client.respond(to: challenges, method: "REGISTER", uri: account.registrar.description)
             pendingCredentials = answers.map { (answerHeader, $0.headerValue) }
+            pendingRealms = answers.map(\.realm)
+            pendingHeader = answerHeader
+            freshCredentials = true
             return (!answers.isEmpty, stale)
         } catch {
             pendingCredentials = []
@@ -403,9 +448,14 @@ public final class LineRegistration {
                 if bound.transport != .udp { target.parameters.append(Parameter("transport", bound.transport.rawValue)) }
             }
             _ = endpoint.sendRequest(SIPMessage(method: .options, uri: .sip(account.registrar), headers: h), to: target) { [weak self] event in
-                // No answer, or the port is closed (ICMP): the server is gone. Any response, even
+                // No answer, or the port is closed (ICMP): the server may be gone; three such in a
+                // row (like an ATA's "max lost") and the line registers again. Any response, even
                 // 404 or 405, shows it is there.
-                guard let self, event.isFinal, event.isSynthesised || event.statusCode == 503 else { return }
+                guard let self, event.isFinal else { return }
+                guard event.isSynthesised || event.statusCode == 503 else { self.keepAliveFailures = 0; return }
+                self.keepAliveFailures += 1
+                guard self.keepAliveFailures >= 3 || event.statusCode == 503 && event.isSynthesised else { return }
+                self.keepAliveFailures = 0
                 self.apply(self.machine.registerAgain(now: self.endpoint.currentTime, reason: "keepalive OPTIONS unanswered"))
             }
         }

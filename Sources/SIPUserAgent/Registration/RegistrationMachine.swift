@@ -45,8 +45,9 @@ public struct RegistrationMachine: Sendable {
         /// 403: the account is refused.
         case forbidden
         /// Timeout, transport error or 503 on every target of the server group: the server is
-        /// unreachable, try the next group.
-        case unreachable(detail: String)
+        /// unreachable, try the next group. `retryAfter`: a 503's Retry-After, seconds (RFC 3261
+        /// §21.5.4): once every group failed, no retry sooner than that.
+        case unreachable(detail: String, retryAfter: Int? = nil)
         /// Any other final response. `retryAfter`: its Retry-After, seconds.
         case failed(status: Int, retryAfter: Int?)
     }
@@ -56,7 +57,7 @@ public struct RegistrationMachine: Sendable {
         case sending(Attempt)
         case registered(refreshAt: Instant)
         case waiting(until: Instant)
-        case unregistering(attempt: UInt64)
+        case unregistering(attempt: UInt64, credentialsSent: Int)
         case stopped
     }
 
@@ -65,6 +66,9 @@ public struct RegistrationMachine: Sendable {
         var server: Int
         var expires: Int
         var credentialsSent: Int
+        /// 423s answered for this REGISTER (at most two: a registrar raising Min-Expires each time
+        /// must not make us resend forever).
+        var intervalRaises = 0
     }
 
     public private(set) var policy: RegistrationPolicy
@@ -97,7 +101,7 @@ public struct RegistrationMachine: Sendable {
     public var pendingAttempt: UInt64? {
         switch state {
         case .sending(let a): return a.number
-        case .unregistering(let n): return n
+        case .unregistering(let n, _): return n
         default: return nil
         }
     }
@@ -141,17 +145,20 @@ public struct RegistrationMachine: Sendable {
     /// What came of REGISTER `attempt`.
     public mutating func received(_ outcome: Outcome, attempt: UInt64, now: Instant) -> [Action] {
         switch state {
-        case .unregistering(let n) where n == attempt:
+        case .unregistering(let n, _) where n == attempt:
             state = .stopped
             boundServer = nil
             bindingExpiry = nil
             return [.disarm] + setStatus(.disabled, "unregistered" + (outcome == .registered(granted: 0) ? "" : " (\(Self.describe(outcome)))"))
         case .sending(var a) where a.number == attempt:
             switch outcome {
-            case .registered(let granted):
-                guard granted > 0 else {
+            case .registered(let offered):
+                guard offered > 0 else {
                     return failure(.errorRegistration, "registrar granted 0 s", delay: backoff(), now: now)
                 }
+                // A registrar may shorten the interval, never lengthen it (§10.3 step 7); a larger
+                // value (or a wrapped 2³²−1) would put the refresh after the binding's real end.
+                let granted = min(offered, a.expires)
                 consecutiveFailures = 0
                 boundServer = a.server
                 bindingExpiry = now + .seconds(granted)
@@ -170,11 +177,12 @@ public struct RegistrationMachine: Sendable {
                 a.credentialsSent += 1
                 return resend(a, withCredentials: true)
             case .intervalTooBrief(let minExpires):
-                guard let minExpires, minExpires > a.expires, minExpires <= 86_400 * 7 else {
+                guard let minExpires, minExpires > a.expires, minExpires <= 86_400 * 7, a.intervalRaises < 2 else {
                     return failure(.errorRegistration, "423 without a usable Min-Expires", delay: backoff(), now: now)
                 }
                 expires = minExpires
                 a.expires = minExpires
+                a.intervalRaises += 1
                 return resend(a, withCredentials: a.credentialsSent > 0)
             case .forbidden:
                 consecutiveFailures += 1
@@ -183,12 +191,14 @@ public struct RegistrationMachine: Sendable {
                     return [.disarm] + setStatus(.errorRegistration, "403 Forbidden; NoLoginRetry set, not retrying")
                 }
                 return wait(.errorRegistration, "403 Forbidden", seconds: Double(policy.loginRejectedInterval), now: now)
-            case .unreachable(let detail):
+            case .unreachable(let detail, let retryAfter):
                 if a.server + 1 < policy.serverCount {
                     // Fail over at once to the next server group (the binding there, if any, is kept).
                     return send(server: a.server + 1, now: now, reason: "server \(a.server) unreachable (\(detail)); trying server \(a.server + 1)")
                 }
-                return failure(.errorNetwork, "unreachable: " + detail, delay: backoff(), now: now)
+                var delay = backoff()
+                if let retryAfter, retryAfter > 0 { delay = max(delay, Double(min(retryAfter, policy.maxRetryInterval))) }
+                return failure(.errorNetwork, "unreachable: " + detail, delay: delay, now: now)
             case .failed(let status, let retryAfter):
                 var delay = backoff()
                 if let retryAfter, retryAfter > 0 { delay = max(delay, Double(min(retryAfter, policy.maxRetryInterval))) }
@@ -209,7 +219,7 @@ public struct RegistrationMachine: Sendable {
         if let server = boundServer, isRegistered(now: now) {
             let n = nextAttempt
             nextAttempt += 1
-            state = .unregistering(attempt: n)
+            state = .unregistering(attempt: n, credentialsSent: 0)
             return [.disarm, .send(attempt: n, server: server, expires: 0, withCredentials: false)]
                 + setStatus(.deregistering, "unregistering")
         }
@@ -217,14 +227,15 @@ public struct RegistrationMachine: Sendable {
         return [.disarm] + setStatus(.disabled, "stopped")
     }
 
-    /// Unregistering may be challenged too: answer it once with credentials.
+    /// Unregistering may be challenged too: answered once with credentials; a second challenge ends
+    /// the unregistration (the binding then expires by itself).
     public mutating func unregisterChallenged(attempt: UInt64, answerable: Bool, now: Instant) -> [Action] {
-        guard case .unregistering(let n) = state, n == attempt, answerable, let server = boundServer else {
+        guard case .unregistering(let n, let sent) = state, n == attempt, answerable, sent == 0, let server = boundServer else {
             return received(.failed(status: 401, retryAfter: nil), attempt: attempt, now: now)
         }
         let next = nextAttempt
         nextAttempt += 1
-        state = .unregistering(attempt: next)
+        state = .unregistering(attempt: next, credentialsSent: 1)
         return [.send(attempt: next, server: server, expires: 0, withCredentials: true)]
     }
 
@@ -288,7 +299,7 @@ public struct RegistrationMachine: Sendable {
         case .challenged: return "challenged"
         case .intervalTooBrief: return "423"
         case .forbidden: return "403"
-        case .unreachable(let d): return d
+        case .unreachable(let d, _): return d
         case .failed(let s, _): return "\(s)"
         }
     }

@@ -36,8 +36,10 @@ public struct RegistrationPolicy: Sendable, Equatable {
 
     /// When to refresh a binding granted for `granted` seconds: 600 s before it ends when it lasts
     /// longer than 20 minutes, else half-way (so a refresh that times out still has time to be
-    /// retried before the binding is gone), never sooner than 1 s.
+    /// retried before the binding is gone), never sooner than 5 s (a registrar granting 1 s must
+    /// not get a REGISTER every second) unless the binding is shorter than that.
     public func refreshDelay(granted: Int) -> Int {
-        max(1, granted > 1200 ? granted - 600 : granted / 2)
+        let delay = granted > 1200 ? granted - 600 : granted / 2
+        return max(min(5, max(1, granted - 1)), delay)
     }
 }
