@@ -26,7 +26,7 @@ DEB_PACKAGES := pkg-config libssl-dev libosip2-dev libnl-3-dev libnl-route-3-dev
 	sip-tester kamailio dnsmasq-base openssl
 BOARD ?= qemu-virt-arm64
 
-.PHONY: all deps build test unit-test fuzz fuzz-smoke bench bench-parser bench-transactions bench-register bench-proxy run clean toolchain cross cross-test image image-binaries qemu-test
+.PHONY: all deps build test unit-test fuzz fuzz-smoke bench bench-parser bench-transactions bench-register bench-proxy bench-ua-footprint bench-wan-recovery run clean toolchain cross cross-test image image-binaries qemu-test
 
 all: build
 
@@ -59,7 +59,7 @@ fuzz-smoke: deps
 fuzz: deps
 	scripts/fuzz.sh $(FUZZ_SECONDS)
 
-bench: bench-parser bench-transactions bench-register bench-proxy
+bench: bench-parser bench-transactions bench-register bench-proxy bench-ua-footprint bench-wan-recovery
 
 bench-transactions: deps
 	scripts/bench-transactions.sh
@@ -72,6 +72,13 @@ bench-register: deps
 
 bench-proxy: deps
 	scripts/bench-proxy.sh
+
+bench-ua-footprint: deps
+	scripts/bench-ua-footprint.sh
+
+# Needs root (two network namespaces joined by a veth pair, 192.0.2.0/24).
+bench-wan-recovery: deps
+	scripts/bench-wan-recovery.sh
 
 # The daemon on the development embedded default: SIP on 127.0.0.1:5060 (UDP, TCP), the built-in
 # registrar and stateful proxy for 101/102@127.0.0.1 (board/dev/dialtone-run.json). Ctrl-C stops it.

@@ -316,3 +316,139 @@ stop_kamailio() { # pid
 }
 
 ratio() { awk -v o="$1" -v p="$2" 'BEGIN { if (p > 0) printf "%.2f", o / p; else print "inf" }'; }
+
+# ---- User agent benchmarks (scripts/bench-ua-footprint.sh, bench-wan-recovery.sh) ---------------
+# Kamailio as the ISP (Tests/Fixtures/kamailio/isp.cfg, filled here the way
+# Sources/DialtoneTestKit/KamailioISP.swift fills it) and baresip as the peer user agent.
+
+# Writes `dir`/kamailio.cfg from isp.cfg and the db_text folder `dir`/db (`version`, `subscriber`
+# with HA1 = MD5(user:realm:password), HA1b = MD5(user@domain:realm:password); realm = domain; the
+# challenges name no algorithm, which baresip 1.0.0 needs). Sets ISP_CFG and ISP_CTL (the ctl
+# module's unix socket for kamcmd).
+isp_prepare() { # dir listen-address port domain user:password…
+    local dir=$1 address=$2 port=$3 domain=$4 entry user pass n=0 left
+    shift 4
+    mkdir -p "$dir/db"
+    ISP_CFG=$dir/kamailio.cfg
+    ISP_CTL=$dir/ctl.sock
+    (( ${#ISP_CTL} < 100 )) || bench_die "ctl socket path too long: $ISP_CTL"
+    sed -e "s|@LISTEN_ADDRESS@|$address|g" -e "s|@LISTEN_PORT@|$port|g" -e "s|@DOMAIN@|$domain|g" \
+        -e "s|@REALM@|$domain|g" -e "s|@DB_DIR@|$dir/db|g" -e "s|@CTL_SOCKET@|$ISP_CTL|g" \
+        -e "s|@MIN_EXPIRES@|60|g" -e "s|@MAX_EXPIRES@|3600|g" -e "s|@DEFAULT_EXPIRES@|3600|g" \
+        -e "s|@ALGORITHM@||g" -e "s|@STALE_CHALLENGE_FLAGS@|17|g" -e "s|@CHALLENGE_FLAGS@|1|g" \
+        -e "s|@WORKERS@|2|g" "$ROOT/Tests/Fixtures/kamailio/isp.cfg" >"$ISP_CFG"
+    left=$(grep -v '^#' "$ISP_CFG" | grep -oE '@[A-Z0-9_]{2,}@' | head -1 || true)
+    [[ -z "$left" ]] || bench_die "isp.cfg placeholder $left has no value"
+    printf 'id(int,auto) table_name(string) table_version(int) \n0:version:1\n0:subscriber:7\n' >"$dir/db/version"
+    printf 'id(int,auto) username(string) domain(string) password(string) ha1(string) ha1b(string) \n' >"$dir/db/subscriber"
+    for entry in "$@"; do
+        user=${entry%%:*}; pass=${entry#*:}; n=$((n + 1))
+        printf '%s:%s:%s:%s:%s:%s\n' "$n" "$user" "$domain" "$pass" \
+            "$(printf '%s' "$user:$domain:$pass" | md5sum | cut -d' ' -f1)" \
+            "$(printf '%s' "$user@$domain:$domain:$pass" | md5sum | cut -d' ' -f1)" >>"$dir/db/subscriber"
+    done
+}
+
+# kamcmd on the ISP's ctl socket, bounded to 2 s.
+isp_rpc() { timeout 2 kamcmd -s "unix:$ISP_CTL" "$@"; }
+
+# Starts the ISP Kamailio (ISP_CFG; -x tlsf as peers.md says, 64 MB shared memory as the test kit),
+# optionally inside a network namespace; sets STARTED_PID once its ctl socket answers and its UDP
+# port is bound (at most 10 s).
+start_isp() { # dir port [namespace]
+    local dir=$1 port=$2 ns=${3:-} i
+    local -a pre=()
+    [[ -z "$ns" ]] || pre=(ip netns exec "$ns")
+    # `ip netns exec` execs the command: the pid started is Kamailio's main process.
+    "${pre[@]}" kamailio -f "$ISP_CFG" -DD -E -x tlsf -m 64 -M 8 -Y "$dir" -P "$dir/kamailio.pid" >"$dir/kamailio.log" 2>&1 &
+    STARTED_PID=$!
+    PIDS+=("$STARTED_PID")
+    for (( i = 0; i < 100; i++ )); do
+        if isp_rpc core.uptime >/dev/null 2>&1 && "${pre[@]}" ss -Hunl "sport = :$port" 2>/dev/null | grep -q .; then
+            return 0
+        fi
+        kill -0 "$STARTED_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    tail -20 "$dir/kamailio.log" >&2
+    bench_die "the ISP Kamailio did not start"
+}
+
+# The ISP's usrloc contacts, one a line: "aor address call-id cseq" (kamcmd ul.dump).
+isp_contacts() {
+    isp_rpc ul.dump 2>/dev/null | awk '
+        function flush() { if (addr != "") print aor, addr, cid, cseq; addr = ""; cid = "-"; cseq = "-" }
+        { sub(/^[ \t]+/, "") }
+        /^AoR: / { flush(); aor = $2; next }
+        /^Address: / { flush(); addr = $2; next }
+        /^Call-ID: / { cid = $2; next }
+        /^CSeq: / { cseq = $2; next }
+        END { flush() }'
+}
+
+# baresip's modules folder.
+baresip_modules() {
+    local d
+    for d in /usr/lib/baresip/modules /usr/lib/x86_64-linux-gnu/baresip/modules \
+             /usr/lib/aarch64-linux-gnu/baresip/modules /usr/local/lib/baresip/modules; do
+        [[ -r "$d/account.so" ]] && { echo "$d"; return 0; }
+    done
+    return 1
+}
+
+# Writes a baresip configuration folder `dir` (config, accounts, a 1 s 8 kHz mono WAV of silence)
+# without a sound card, as peers.md and Sources/DialtoneTestKit/Baresip.swift do: aufile as the
+# source, aubridge as the player, g711, SIP on `listen` (address:port), net_interface `netif` when
+# given. Accounts are full lines of baresip's accounts file.
+baresip_prepare() { # dir listen netif account-line…
+    local dir=$1 listen=$2 netif=$3 modules line
+    shift 3
+    modules=$(baresip_modules) || bench_die "baresip modules folder not found"
+    mkdir -p "$dir"
+    # RIFF/WAVE, PCM 16-bit, 8000 Hz, mono, 8000 samples of silence (little-endian header).
+    { printf 'RIFF\x24\x3e\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\x40\x1f\x00\x00\x80\x3e\x00\x00\x02\x00\x10\x00data\x00\x3e\x00\x00'
+      head -c 16000 /dev/zero; } >"$dir/audio.wav"
+    {
+        echo "poll_method epoll"
+        echo "sip_listen $listen"
+        [[ -z "$netif" ]] || echo "net_interface $netif"
+        echo "dns_server 127.0.0.1:53"
+        echo "audio_player aubridge,bench"
+        echo "audio_alert aubridge,bench"
+        echo "audio_source aufile,$dir/audio.wav"
+        echo "module_path $modules"
+        for line in g711 aufile aubridge uuid; do echo "module $line.so"; done
+        echo "module_app account.so"
+    } >"$dir/config"
+    printf '%s\n' "$@" >"$dir/accounts"
+}
+
+# Milliseconds since the epoch (bash 5's EPOCHREALTIME).
+now_ms() { local t=${EPOCHREALTIME/./}; echo $(( t / 1000 )); }
+
+# Median of integers.
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print v[(NR + 1) / 2]; else print int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+
+# How many lines dialtoned's status.json (flat objects, one per line) shows with Status "Up".
+ua_lines_up() { # status.json
+    local n
+    n=$(grep -oE '"Status"[[:space:]]*:[[:space:]]*"Up"' "$1" 2>/dev/null | wc -l) || n=0
+    echo "${n:-0}"
+}
+
+# Alias, Status, Contact and Registrations of every line of status.json, on one line.
+ua_status_summary() { # status.json
+    grep -oE '"(Alias|Status|Contact|Registrations)"[[:space:]]*:[[:space:]]*("[^"]*"|[0-9.]+)' "$1" 2>/dev/null \
+        | sed -E 's/"([A-Za-z]+)"[[:space:]]*:[[:space:]]*/\1=/' | tr '\n' ' ' || true
+}
+
+# A port free for both UDP and TCP on the host (Kamailio's isp.cfg listens on both).
+free_port_udp_tcp() {
+    local p tries=0
+    while (( tries < 200 )); do
+        p=$(free_port) || return 1
+        if ! ss -Htln "sport = :$p" 2>/dev/null | grep -q .; then echo "$p"; return 0; fi
+        tries=$((tries + 1))
+    done
+    echo "$BENCH_NAME: no free UDP+TCP port" >&2; return 1
+}

@@ -216,9 +216,6 @@ final class ControlSocket {
         }
     }
 
-    /// Clients connected now.
-    var clientCount: Int { clients.count }
-
     // MARK: Connections
 
     private func acceptClients() {

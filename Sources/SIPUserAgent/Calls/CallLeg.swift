@@ -255,6 +255,9 @@ public final class CallLeg {
 
     private func send(_ request: SIPMessage) {
         let initial = request.method == .invite && ((try? request.to())?.tag == nil)
+        if !initial, request.method == .invite || request.method == .update {
+            log("call \(id): sending \(request.method?.rawValue ?? "?") in the dialog")
+        }
         // Out of dialog the request goes to the line's proxy (the server holding its registration);
         // in a dialog along the route set or to the remote target.
         // A target in the line's own domain (or a bare number) goes through the line's proxy; a
@@ -267,7 +270,11 @@ public final class CallLeg {
         }
         let id = endpoint.sendRequest(request, to: destination) { [weak self] event in
             guard let self else { return }
-            if request.method == .ack { return }
+            if request.method == .ack {
+                if event.isSynthesised { self.log("call \(self.id): ACK not sent: \(event)") }
+                return
+            }
+            if event.isSynthesised { self.log("call \(self.id): \(request.method?.rawValue ?? "?") failed: \(event)") }
             if case .provisional(let m) = event { self.apply(self.session.receivedResponse(m, now: self.endpoint.currentTime)); return }
             self.apply(self.session.receivedResponse(event.response, now: self.endpoint.currentTime))
         }
