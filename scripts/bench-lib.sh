@@ -54,14 +54,17 @@ bench_build_dialtoned() {
         [[ -x "$DIALTONED" ]] || bench_die "$DIALTONED is not executable"
         return 0
     fi
-    echo "== building dialtoned (release, $SCRATCH)"
-    mkdir -p "$SCRATCH"
-    local log="$SCRATCH/${BENCH_NAME%.sh}-build.log"
-    if ! swift build -c release --scratch-path "$SCRATCH" --product dialtoned >"$log" 2>&1; then
+    # BENCH_STATIC_STDLIB=1: the Swift runtime linked in, as the router image ships it (make image).
+    local scratch=$SCRATCH flags=()
+    if [[ "${BENCH_STATIC_STDLIB:-0}" == 1 ]]; then scratch="$SCRATCH-static"; flags=(--static-swift-stdlib); fi
+    echo "== building dialtoned (release${flags:+, static Swift runtime}, $scratch)"
+    mkdir -p "$scratch"
+    local log="$scratch/${BENCH_NAME%.sh}-build.log"
+    if ! swift build -c release "${flags[@]}" --scratch-path "$scratch" --product dialtoned >"$log" 2>&1; then
         tail -40 "$log" >&2
         bench_die "swift build failed"
     fi
-    DIALTONED=$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)/dialtoned
+    DIALTONED=$(swift build -c release "${flags[@]}" --scratch-path "$scratch" --show-bin-path)/dialtoned
 }
 
 # A free UDP port on 127.0.0.1 (bash's /dev/udp cannot bind; pick in a high range and check ss).

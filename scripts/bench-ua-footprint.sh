@@ -37,7 +37,8 @@ REGISTER_TIMEOUT=20  # seconds for both user agents to register
 source "$ROOT/scripts/bench-lib.sh"
 bench_require kamailio kamcmd baresip ss ps md5sum timeout
 bench_setup bench-ua-footprint
-bench_build_dialtoned
+# Measured as the router runs it: the Swift runtime linked statically (make image does the same).
+BENCH_STATIC_STDLIB=1 bench_build_dialtoned
 
 # --- the ISP ---
 ISP_PORT=$(free_port_udp_tcp)

@@ -145,7 +145,9 @@ struct ClientTransactionTests {
             // Stamped when the test reads them, so one gap may shrink when the reader was late for
             // the datagram before it (a loaded machine, qemu); the three together span T1+2·T1+4·T1.
             let gaps = (1..<4).map { Int(sends[$0].at) - Int(sends[$0 - 1].at) }
-            #expect(gaps[0] + gaps[1] + gaps[2] >= 7 * t1 - 10, "gaps \(gaps)")
+            // (A late read of the first send shortens the sum by as much: one T1 of slack; qemu
+            // measured 129 ms for the 140.)
+            #expect(gaps[0] + gaps[1] + gaps[2] >= 6 * t1, "gaps \(gaps)")
             #expect(gaps[2] >= 2 * t1, "the interval doubles: \(gaps)")
         }
         #expect(events.events.count == 1)

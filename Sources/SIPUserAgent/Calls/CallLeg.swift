@@ -220,8 +220,11 @@ public final class CallLeg {
         case .ringing(let early):
             if let early { receiveAnswer(early) }
             setState(.ringing)
-        case .progress(_, let early):
-            if let early { receiveAnswer(early) }
+        case .progress(let status, let early):
+            if let early {
+                receiveAnswer(early)
+                log("call \(id): early media (\(status))")
+            }
             setState(early == nil ? .ringing : .early)
         case .established(let remoteBody):
             if let remoteBody, direction == .outgoing || pendingOffer == nil { receiveAnswer(remoteBody) }
