@@ -22,9 +22,9 @@ extension UserAgent {
     /// The decision for a request from outside addressed to a line, or nil when it is not for a line
     /// (the caller then applies its own: the server roles or the stateless policy).
     ///
-    /// - An initial INVITE passes the line's inbound policy first: `sourceFilter` wants the packet's
-    ///   source address to be the registrar's (the server that answered the last REGISTER), and a
-    ///   registered line; `digest` challenges (401) and checks the credentials; anything refused
+    /// - An initial INVITE passes the line's inbound policy first: `sourceFilter` wants a registered
+    ///   line and the packet's source address to be one of the servers that answered its REGISTERs
+    ///   (an ISP's SBCs behind one name may send from several); `digest` challenges (401) and checks the credentials; anything refused
     ///   gets 403 and a log line naming the source.
     /// - An accepted INVITE goes to `onIncomingCall` when set, else it becomes a ringing call (486
     ///   when the line has a call already).
@@ -44,8 +44,8 @@ extension UserAgent {
         case .none:
             break
         case .sourceFilter:
-            guard let source, let registrar = line.boundTarget, line.status == .up,
-                  source.address.host == registrar.address.host else {
+            guard let source, line.boundTarget != nil, line.status == .up,
+                  line.knownServerHosts.contains(source.address.host) else {
                 log("line \(line.account.name): INVITE from \(from) refused: not the registrar \(line.boundTarget.map { $0.address.description } ?? "(not registered)") (InboundAuth SourceFilter)")
                 return .respond(status: 403, reason: "Forbidden (not from the registrar)", headers: [])
             }

@@ -13,34 +13,41 @@ final class LineDaemon {
     let directory: TemporaryDirectory
     let configPath: String
     private(set) var process: BackgroundProcess
-    private let launch: [String]
 
     /// - `voice`: the `VoiceService` JSON object (text).
     /// - `listenHost`: the address dialtoned binds (UDP), 127.0.0.1 or an address in `namespace`.
-    init(voice: String, listenHost: String = "127.0.0.1", port: UInt16 = UDPProbe.freePort(), namespace: String? = nil,
-         dnsServer: String? = nil) throws {
+    /// A port picked as free may be taken by a parallel test before dialtoned binds it: then it
+    /// starts again on another (three attempts).
+    init(voice: String, listenHost: String = "127.0.0.1", namespace: String? = nil, dnsServer: String? = nil) throws {
         let executable = try #require(BuiltProducts.executable("dialtoned"), "dialtoned is not built")
-        self.port = port
         directory = try TemporaryDirectory(prefix: "dialtone-line-")
         let dns = dnsServer.map { ", \"dns-server\": \"\($0)\"" } ?? ""
-        let config = "{\"sip\": {\"listen\": [\"udp:\(listenHost):\(port)\"]\(dns)},\n\"VoiceService\": \(voice)}\n"
-        configPath = try directory.write("dialtoned.json", Array(config.utf8))
-        let runDir = directory.path + "/run"
-        var argv = [executable, "--config", configPath, "--run-dir", runDir]
-        if let namespace { argv = ["/usr/sbin/ip", "netns", "exec", namespace] + argv }
-        launch = argv
-        process = try Self.start(argv)
+        var failures: [String] = []
+        for _ in 0..<3 {
+            let port = UDPProbe.freePort()
+            let config = "{\"sip\": {\"listen\": [\"udp:\(listenHost):\(port)\"]\(dns)},\n\"VoiceService\": \(voice)}\n"
+            let path = try directory.write("dialtoned.json", Array(config.utf8))
+            var argv = [executable, "--config", path, "--run-dir", directory.path + "/run"]
+            if let namespace { argv = ["/usr/sbin/ip", "netns", "exec", namespace] + argv }
+            let process = try BackgroundProcess(argv[0], Array(argv.dropFirst()))
+            if process.waitForOutput("ready", timeout: 30) {
+                self.port = port
+                self.configPath = path
+                self.process = process
+                return
+            }
+            process.stop()
+            failures.append(process.output)
+            if !process.output.contains("in use") { break }
+        }
+        directory.remove()
+        Issue.record("dialtoned did not start: \(failures)")
+        throw LineDaemonError()
     }
+
+    struct LineDaemonError: Error {}
 
     deinit { stop() }
-
-    private static func start(_ argv: [String]) throws -> BackgroundProcess {
-        let process = try BackgroundProcess(argv[0], Array(argv.dropFirst()))
-        let ready = process.waitForOutput("ready", timeout: 30)
-        if !ready { process.stop() }
-        try #require(ready, "dialtoned did not start: \(process.output)")
-        return process
-    }
 
     func stop() {
         process.terminate()

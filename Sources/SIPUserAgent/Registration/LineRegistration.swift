@@ -48,7 +48,12 @@ public final class LineRegistration {
     public private(set) var contactPort: UInt16
     /// A Contact registered before the current one (the address changed): removed (expires=0) in the
     /// next REGISTER.
-    private var staleContact: String?
+    private var staleContacts: [String] = []
+    /// The stale Contacts the REGISTER in flight removes.
+    private var removing: [String] = []
+    /// Every server address that answered a REGISTER of this line (SourceFilter accepts INVITEs
+    /// from any of them: an ISP's SBCs behind one SRV name send from several), at most 16.
+    public private(set) var knownServerHosts: [String] = []
     private var digest: DigestClient?
     /// Credentials computed from the last challenge, for the resend: (header, value); fresh until
     /// sent once, then recomputed per realm for a further send.
@@ -133,7 +138,7 @@ public final class LineRegistration {
     public func networkChanged(reason: String) {
         let guess = Self.localContactGuess(endpoint: endpoint, transport: account.transport)
         if guess.host != contactHost || guess.port != contactPort {
-            if machine.isRegistered(now: endpoint.currentTime) { staleContact = contactURI }
+            if machine.isRegistered(now: endpoint.currentTime) { noteStale(contactURI) }
             contactHost = guess.host
             contactPort = guess.port
         }
@@ -218,9 +223,8 @@ public final class LineRegistration {
         h.append(.callID, callID)
         h.append(.cseq, "\(cseq) REGISTER")
         h.append(.maxForwards, "70")
-        if let stale = staleContact, stale != contactURI {
-            h.append(.contact, "<\(stale)>;expires=0")
-        }
+        removing = staleContacts.filter { $0 != contactURI }
+        for stale in removing { h.append(.contact, "<\(stale)>;expires=0") }
         h.append(.contact, "<\(contactURI)>;expires=\(expires)")
         h.append(.expires, String(expires))
         h.append(.allow, "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, PRACK")
@@ -245,7 +249,13 @@ public final class LineRegistration {
             return
         }
         let unregistering = machine.status == .deregistering
-        if !event.isSynthesised { learnAddress(from: response, final: code / 100 == 2) }
+        if !event.isSynthesised {
+            learnAddress(from: response, final: code / 100 == 2)
+            if let host = endpoint.responseTarget?.address.host, !knownServerHosts.contains(host) {
+                knownServerHosts.append(host)
+                if knownServerHosts.count > 16 { knownServerHosts.removeFirst() }
+            }
+        }
         let outcome: RegistrationMachine.Outcome
         switch event {
         case .timeout, .transportError:
@@ -290,7 +300,7 @@ public final class LineRegistration {
             granted = g
             registrations += 1
             // The old Contact went with this REGISTER (unless the registrar just told us of a new address).
-            if !addressChangedSinceSend { staleContact = nil }
+            staleContacts.removeAll { removing.contains($0) }
             onRegistered?(g)
             scheduleKeepAlive()
             if addressChangedSinceSend {
@@ -306,6 +316,14 @@ public final class LineRegistration {
         let digits = value.drop(while: { $0 == " " }).prefix(while: { $0.isASCII && $0.isNumber })
         guard !digits.isEmpty, digits.count <= 9 else { return nil }
         return Int(digits)
+    }
+
+    /// A Contact that may still be bound: removed (expires=0) with the next REGISTERs until one of
+    /// them succeeds (several address changes in a row keep every one; at most 4).
+    private func noteStale(_ uri: String) {
+        guard !staleContacts.contains(uri) else { return }
+        staleContacts.append(uri)
+        if staleContacts.count > 4 { staleContacts.removeFirst() }
     }
 
     /// Set when a response showed that the registrar sees another address than the Contact sent.
@@ -325,7 +343,7 @@ public final class LineRegistration {
         if case .some(.some(let rport)) = via.rport { port = rport }
         guard host != contactHost || port != contactPort else { return }
         // A 401 is answered with the corrected Contact anyway; a 2xx bound the old one: remove it.
-        if final || machine.isRegistered(now: endpoint.currentTime) { staleContact = contactURI }
+        if final || machine.isRegistered(now: endpoint.currentTime) { noteStale(contactURI) }
         log("line \(account.name): the registrar sees us at \(host):\(port), Contact was \(contactHost):\(contactPort)")
         contactHost = host
         contactPort = port
