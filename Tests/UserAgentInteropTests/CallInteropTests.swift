@@ -127,6 +127,22 @@ struct CallInteropTests {
         #expect(s.bob.waitForEvent("CALL_CLOSED", timeout: 10) != nil)
     }
 
+    /// baresip puts the call on hold and back (its re-INVITEs: sendonly, then sendrecv): dialtoned
+    /// answers each offer and shows the call held, then established.
+    @Test func holdAndResumeFromTheOtherSide() throws {
+        let s = try setUp(bobAnswers: .auto)
+        defer { s.stop() }
+        let id = try call(s)
+        #expect(s.daemon.waitForCall(id, "established", timeout: 10))
+        #expect(s.bob.waitForEvent("CALL_ESTABLISHED", timeout: 10) != nil)
+        _ = try s.bob.command("hold")
+        #expect(s.daemon.waitForCall(id, "held", timeout: 10), "\(s.daemon.calls()) \(s.daemon.output.suffix(2000))")
+        _ = try s.bob.command("resume")
+        #expect(s.daemon.waitForCall(id, "established", timeout: 10), "\(s.daemon.calls()) \(s.daemon.output.suffix(2000))")
+        _ = try s.bob.hangup()
+        #expect(s.daemon.waitForCall(id, "ended", timeout: 10))
+    }
+
     @Test func commandsForNothingAreRefused() throws {
         let s = try setUp(bobAnswers: .auto)
         defer { s.stop() }
