@@ -26,7 +26,7 @@ DEB_PACKAGES := pkg-config libssl-dev libosip2-dev libnl-3-dev libnl-route-3-dev
 	sip-tester kamailio dnsmasq-base openssl
 BOARD ?= qemu-virt-arm64
 
-.PHONY: all deps build test unit-test fuzz fuzz-smoke bench bench-parser bench-transactions bench-register bench-proxy bench-ua-footprint bench-wan-recovery run clean toolchain cross cross-test image image-binaries qemu-test
+.PHONY: all deps build test unit-test fuzz fuzz-smoke bench bench-parser bench-transactions bench-register bench-proxy bench-ua-footprint bench-wan-recovery bench-ua-call-setup run clean toolchain cross cross-test image image-binaries qemu-test
 
 all: build
 
@@ -59,7 +59,7 @@ fuzz-smoke: deps
 fuzz: deps
 	scripts/fuzz.sh $(FUZZ_SECONDS)
 
-bench: bench-parser bench-transactions bench-register bench-proxy bench-ua-footprint bench-wan-recovery
+bench: bench-parser bench-transactions bench-register bench-proxy bench-ua-footprint bench-wan-recovery bench-ua-call-setup
 
 bench-transactions: deps
 	scripts/bench-transactions.sh
@@ -75,6 +75,9 @@ bench-proxy: deps
 
 bench-ua-footprint: deps
 	scripts/bench-ua-footprint.sh
+
+bench-ua-call-setup: deps
+	scripts/bench-ua-call-setup.sh
 
 # Needs root (two network namespaces joined by a veth pair, 192.0.2.0/24).
 bench-wan-recovery: deps

@@ -75,6 +75,12 @@ var targets: [Target] = [
         path: "Bench/bench-parser",
         swiftSettings: swift6
     ),
+    .executableTarget(
+        name: "bench-ua-call-setup",
+        dependencies: ["DialtoneTestKit", "Config"],
+        path: "Bench/bench-ua-call-setup",
+        swiftSettings: swift6
+    ),
 
     // Tests
     .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore", "DialtoneTestKit"], swiftSettings: swift6),

@@ -63,8 +63,9 @@ extension JSONValue {
         return String(d)
     }
 
+    private static func hexDigit(_ v: UInt8) -> UInt8 { v < 10 ? 0x30 + v : 0x57 + v }
+
     private static func writeString(_ s: String, to out: inout [UInt8]) {
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
         out.append(UInt8(ascii: "\""))
         for b in s.utf8 {
             switch b {
@@ -74,9 +75,9 @@ extension JSONValue {
             case 0x0D: out += [0x5C, UInt8(ascii: "r")]
             case 0x09: out += [0x5C, UInt8(ascii: "t")]
             case 0x00..<0x20, 0x7F:
-                out += Array("\\u00".utf8)
-                out.append(hex[Int(b >> 4)])
-                out.append(hex[Int(b & 0x0F)])
+                out += [0x5C, UInt8(ascii: "u"), 0x30, 0x30]
+                out.append(hexDigit(b >> 4))
+                out.append(hexDigit(b & 0x0F))
             default: out.append(b)
             }
         }

@@ -18,6 +18,8 @@ public final class UserAgent {
     public var onIncomingCall: ((LineRegistration, SIPMessage) -> StatelessResponder.Decision)?
     /// Told whenever a line's status changed (dialtoned writes the status file).
     public var onChange: (() -> Void)?
+    /// Told whenever a call's state changed.
+    public var onCallChange: ((CallLeg) -> Void)?
 
     public init(accounts: [LineAccount], endpoint: SIPEndpoint, log: @escaping (String) -> Void = { _ in }) {
         self.endpoint = endpoint

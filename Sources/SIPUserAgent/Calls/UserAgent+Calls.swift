@@ -115,7 +115,7 @@ extension UserAgent {
     private func adopt(_ leg: CallLeg, redirects: RedirectPolicy?) {
         calls.append(leg)
         var policy = redirects
-        leg.onChange = { [weak self] _ in self?.onChange?() }
+        leg.onChange = { [weak self] leg in self?.onCallChange?(leg) }
         leg.onEnded = { [weak self] leg, reason in
             guard let self else { return }
             // Ended calls are kept for `dialtone calls` a while: the last 16.
@@ -130,7 +130,7 @@ extension UserAgent {
                     self.log("call \(leg.id): redirect not followed (\(decision))")
                 }
             }
-            self.onChange?()
+            self.onCallChange?(leg)
         }
     }
 

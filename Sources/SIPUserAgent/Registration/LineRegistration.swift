@@ -516,15 +516,27 @@ public final class LineRegistration {
     }
 }
 
-/// Random tokens for Call-IDs and tags (RFC 3261 §19.3: at least 32 bits of randomness).
+/// Random tokens for Call-IDs and tags (RFC 3261 §19.3: at least 32 bits of randomness): 12
+/// characters of [a-z0-9] per 64 random bits (36¹² < 2⁶⁴), so a 20-character Call-ID costs two
+/// getrandom calls, not twenty.
 struct SystemRandom {
     private var generator = SystemRandomNumberGenerator()
 
     mutating func token(_ count: Int) -> String {
-        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789".utf8)
+        let alphabet: StaticString = "abcdefghijklmnopqrstuvwxyz0123456789"
         var out = [UInt8]()
         out.reserveCapacity(count)
-        for _ in 0..<count { out.append(alphabet[Int(generator.next() % UInt64(alphabet.count))]) }
+        var bits: UInt64 = 0
+        var left = 0
+        while out.count < count {
+            if left == 0 {
+                bits = generator.next()
+                left = 12
+            }
+            out.append(alphabet.utf8Start[Int(bits % 36)])
+            bits /= 36
+            left -= 1
+        }
         return String(decoding: out, as: UTF8.self)
     }
 }
