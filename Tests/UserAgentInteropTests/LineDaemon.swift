@@ -131,6 +131,16 @@ final class LineDaemon {
         return nil
     }
 
+    /// Waits until line `alias` shows `server` as the one holding its registration.
+    func waitForServer(_ alias: String, _ server: String, timeout: Double) -> Bool {
+        let deadline = lineClock() + timeout
+        while lineClock() < deadline {
+            if self.server(of: alias) == server { return true }
+            usleep(20_000)
+        }
+        return false
+    }
+
     /// The number of successful registrations line `alias` reports.
     func registrations(of alias: String) -> Int {
         status()?.first { $0["Alias"]?.stringValue == alias }?["Registrations"]?.intValue ?? 0

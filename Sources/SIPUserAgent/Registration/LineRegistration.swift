@@ -291,14 +291,18 @@ public final class LineRegistration {
             }
         }
         let wasStopping = unregistering
+        // What the status shows must be current when the machine announces Up (a reader of the
+        // status file may look at once): the grant and the count first.
+        if case .registered(let g) = outcome, g > 0, expires > 0 {
+            granted = min(g, expires)
+            registrations += 1
+        }
         apply(machine.received(outcome, attempt: attempt, now: now))
         if wasStopping && machine.isStopped {
             finishStop()
             return
         }
         if case .registered(let g) = outcome, g > 0, machine.status == .up {
-            granted = g
-            registrations += 1
             // The old Contact went with this REGISTER (unless the registrar just told us of a new address).
             staleContacts.removeAll { removing.contains($0) }
             onRegistered?(g)
