@@ -24,6 +24,8 @@ final class ClientRequest {
     let original: SIPMessage
     let handler: (ClientTransactionEvent) -> Void
     let destination: SIPURI?
+    /// The bound UDP socket's port to send from, if the TU asked for one.
+    var localPort: UInt16?
     var cursor: SIPTargetCursor?
     /// The client transaction for the current target (nil while resolving).
     var attempt: ClientAttempt?

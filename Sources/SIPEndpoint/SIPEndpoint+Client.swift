@@ -41,11 +41,12 @@ extension SIPEndpoint {
     /// UDP) to `target`: on UDP a datagram from the bound socket of its family, on TCP/TLS over the
     /// open connection to it (never a new one). False when there is nothing to send it through.
     @discardableResult
-    public func sendKeepAlive(to target: SIPServerTarget) -> Bool {
+    public func sendKeepAlive(to target: SIPServerTarget, localPort: UInt16? = nil) -> Bool {
         let bytes: [UInt8] = [13, 10, 13, 10]
         switch target.transport {
         case .udp:
-            guard let socket = udpSockets.first(where: { $0.local.family == target.address.family }) else { return false }
+            let family = udpSockets.filter { $0.local.family == target.address.family }
+            guard let socket = family.first(where: { localPort != nil && $0.local.port == localPort }) ?? family.first else { return false }
             return socket.send(bytes, to: target.address)
         case .tcp, .tls:
             guard let c = connections.values.first(where: { $0.remote == target.address && $0.transport == target.transport && !$0.isClosed }) else { return false }
@@ -83,6 +84,8 @@ extension SIPEndpoint {
     ///   2xx) passed here is sent once, without a transaction, with its own branch (§17.1.1.3,
     ///   §13.2.2.4); its handler hears only of a failure to send it.
     /// - CANCEL is sent with `cancel(_:)`, not here.
+    /// - `localPort`: over UDP, send from the bound socket on this port when there is one (a line's
+    ///   own port, TR-104 UserAgentPort), so the Via, the Contact and the NAT binding all use it.
     /// - `branchPrefix`: written right after the `z9hG4bK-` of every branch the request's transactions
     ///   use (a proxy's loop-detection hash, RFC 3261 §16.6 step 8); the rest stays random.
     ///
@@ -90,12 +93,14 @@ extension SIPEndpoint {
     /// next turn of the loop (`step`).
     @discardableResult
     public func sendRequest(_ request: SIPMessage, to destination: SIPURI? = nil, branchPrefix: String? = nil,
+                            localPort: UInt16? = nil,
                             handler: @escaping (ClientTransactionEvent) -> Void) -> ClientTransactionID {
         client.nextID &+= 1
         let id = ClientTransactionID(rawValue: client.nextID)
         client.statistics.requestsSent += 1
         let record = ClientRequest(id: id, original: request, destination: destination, handler: handler)
         record.branchPrefix = branchPrefix
+        record.localPort = localPort
         client.deferring += 1
         defer { client.deferring -= 1 }
         guard let method = request.method, method != .cancel,
@@ -224,7 +229,7 @@ extension SIPEndpoint {
         while let target = record.cursor?.current {
             let transport: ClientTransport
             let sentBy: SocketAddress
-            switch openTransport(to: target) {
+            switch openTransport(to: target, localPort: record.localPort) {
             case .failure(let failure):
                 record.lastFailure = failure.description
                 record.lastFailureIsTimeout = false
@@ -288,10 +293,13 @@ extension SIPEndpoint {
 
     /// The transport for a target: the bound UDP socket of its family (through a connected flow), or
     /// an open connection to it (reused, else a new one); with the local address for the Via.
-    func openTransport(to target: SIPServerTarget) -> Result<(ClientTransport, SocketAddress), ClientSetupFailure> {
+    func openTransport(to target: SIPServerTarget, localPort: UInt16? = nil) -> Result<(ClientTransport, SocketAddress), ClientSetupFailure> {
         switch target.transport {
         case .udp:
-            guard let socket = udpSockets.first(where: { $0.local.family == target.address.family }) else {
+            // The bound socket on `localPort` when there is one (a line's UserAgentPort), else the
+            // first of the family.
+            let family = udpSockets.filter { $0.local.family == target.address.family }
+            guard let socket = family.first(where: { localPort != nil && $0.local.port == localPort }) ?? family.first else {
                 return .failure(ClientSetupFailure(description: "no UDP socket bound for \(target.address.isIPv6 ? "IPv6" : "IPv4")"))
             }
             let flowKey = UDPFlowKey(socket: ObjectIdentifier(socket), remote: target.address)

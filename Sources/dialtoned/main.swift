@@ -4,6 +4,7 @@ import Glibc
 import Config
 import SIPEndpoint
 import SIPServer
+import SIPTransaction
 import SIPTransport
 
 /// `dialtoned`: the Dialtone daemon. It answers SIP over UDP, TCP and TLS through server
@@ -168,6 +169,26 @@ func statisticsLine(_ endpoint: SIPEndpoint) -> String {
         + " responsesDropped=\(s.responsesDropped) timersFired=\(s.timersFired) transportErrors=\(s.transportErrors)"
 }
 
+/// `sip.listen` plus a socket for each enabled line's own port (TR-104 UserAgentPort, with its
+/// UserAgentTransport) that no listen address has yet, on the host of the first listen address of
+/// that transport (else every IPv4 address).
+func effectiveListen(_ c: DaemonConfiguration) -> [ListenAddress] {
+    var addresses = c.listen
+    for line in c.voice?.enabledLines ?? [] where line.network.userAgentPort != 0 {
+        let kind: ListenAddress.Transport
+        switch line.network.userAgentTransport {
+        case .udp: kind = .udp
+        case .tcp: kind = .tcp
+        case .tls: kind = .tls
+        }
+        let port = line.network.userAgentPort
+        guard !addresses.contains(where: { $0.transport == kind && $0.port == port }) else { continue }
+        let host = addresses.first { $0.transport == kind }?.host ?? "0.0.0.0"
+        addresses.append(ListenAddress(transport: kind, host: host, port: port))
+    }
+    return addresses
+}
+
 let tls: TLSContext?
 do {
     tls = try tlsContext(for: config)
@@ -182,13 +203,23 @@ do {
     var endpointConfiguration = EndpointConfiguration(maxServerTransactions: config.maxTransactions,
                                                       maxClientRequests: config.maxTransactions)
     if let dns = config.dnsServer { endpointConfiguration.dns.nameserver = (dns, config.dnsPort) }
+    // TR-104 TimerT1/T2/T4 of the lines' network: one set of timers per endpoint, so the first
+    // enabled line's network sets them for the whole daemon (a second network with other values is
+    // logged and runs with these).
+    let lineNetworks = (config.voice?.enabledLines ?? []).map(\.network)
+    if let n = lineNetworks.first {
+        endpointConfiguration.timers = TransactionTimers(t1: .milliseconds(n.timerT1), t2: .milliseconds(n.timerT2), t4: .milliseconds(n.timerT4))
+        if lineNetworks.contains(where: { ($0.timerT1, $0.timerT2, $0.timerT4) != (n.timerT1, n.timerT2, n.timerT4) }) {
+            say("dialtoned: the lines' networks set different TimerT1/T2/T4; using network \(n.alias)'s for every line")
+        }
+    }
     let endpoint = SIPEndpoint(configuration: endpointConfiguration,
                                log: { say("dialtoned: \($0)") })
     endpoint.reload = {
         switch loadConfiguration(path, override, flags) {
         case .success(let c):
             do {
-                try endpoint.bind(c.listen, tls: try tlsContext(for: c))
+                try endpoint.bind(effectiveListen(c), tls: try tlsContext(for: c))
             } catch {
                 say("dialtoned: reload failed, keeping the old sockets: \(error)")
             }
@@ -196,7 +227,7 @@ do {
             say("dialtoned: configuration: \(e) (keeping the running configuration)")
         }
     }
-    try endpoint.bind(config.listen, tls: tls)
+    try endpoint.bind(effectiveListen(config), tls: tls)
     // The server roles (issue 5) when the configuration has a `server` section. A reload rebinds the
     // sockets; the roles themselves (mode, domains, accounts) take effect at the next start.
     let server = config.server.map { SIPServerHost(configuration: $0, endpoint: endpoint, log: { say("dialtoned: \($0)") }) }

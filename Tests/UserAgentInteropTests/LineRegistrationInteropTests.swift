@@ -46,6 +46,50 @@ struct LineRegistrationInteropTests {
         #expect(after.stderrText.contains("not running"), "\(after.stderrText)")
     }
 
+    /// TR-104 UserAgentPort: the line gets a socket of its own; its REGISTERs leave from it, its
+    /// Contact names it, and a call from the ISP arrives on it and rings the line.
+    @Test func lineWithItsOwnUserAgentPort() throws {
+        let kamailio = try isp([.init("alice", "alice-pw"), .init("carol", "carol-pw")])
+        defer { _ = kamailio.stop() }
+        let linePort = UDPProbe.freePort()
+        let daemon = try LineDaemon(voice: voiceService(proxy: "127.0.0.1", port: kamailio.port, domain: Self.domain,
+                                                        clients: [("line1", "alice", "alice-pw")],
+                                                        extraNetwork: ", \"UserAgentPort\": \(linePort)"))
+        defer { daemon.stop() }
+        #expect(linePort != daemon.port)
+        #expect(daemon.waitForStatus("line1", "Up", timeout: 10), "\(daemon.output)")
+        let alice = try #require(kamailio.waitForRegistration(of: "alice", timeout: 5))
+        #expect(alice.contact.contains("127.0.0.1:\(linePort)"), "\(alice)")
+        #expect(daemon.output.contains("udp:127.0.0.1:\(linePort)"), "the line's socket is bound: \(daemon.output)")
+        try #require(Baresip.executable != nil, "baresip is not installed (make deps)")
+        let carol = try Baresip(accounts: [Baresip.Account(aor: "sip:carol@isp.test", password: "carol-pw",
+                                                          outbound: kamailio.uri, registrationInterval: 600)])
+        defer { carol.stop() }
+        #expect(carol.waitForEvent(["REGISTER_OK", "REGISTER_FAIL"], timeout: 15)?.type == "REGISTER_OK")
+        _ = try carol.dial("sip:alice@isp.test")
+        let incoming = daemon.waitForNewestCall(line: "line1", timeout: 10)
+        #expect(incoming?.direction == "incoming", "\(daemon.output.suffix(2000))")
+        #expect(daemon.dialtone(["hangup", "line1"]).status == 0)
+        #expect(carol.waitForEvent("CALL_CLOSED", timeout: 10) != nil)
+    }
+
+    /// TR-104 TimerT1 reaches the transactions: a registrar that never answers sees the REGISTER
+    /// retransmitted at T1, 2·T1, 4·T1 … (T1 = 100 ms: 6 sends in 2.5 s, where the default 500 ms
+    /// gives 3).
+    @Test func timerT1FromTheNetworkDrivesRetransmissions() throws {
+        let silent = UDPProbe()
+        let daemon = try LineDaemon(voice: voiceService(proxy: "127.0.0.1", port: silent.port, domain: Self.domain,
+                                                        clients: [("line1", "alice", "alice-pw")],
+                                                        extraNetwork: ", \"TimerT1\": 100, \"TimerT2\": 4000"))
+        defer { daemon.stop() }
+        var sends = 0
+        let deadline = lineClock() + 2.5
+        while lineClock() < deadline {
+            if let bytes = silent.receive(timeout: 0.1), String(decoding: bytes, as: UTF8.self).hasPrefix("REGISTER ") { sends += 1 }
+        }
+        #expect(sends >= 5, "REGISTERs in 2.5 s with T1 = 100 ms: \(sends)")
+    }
+
     @Test func wrongPasswordShowsErrorRegistration() throws {
         let kamailio = try isp([.init("alice", "alice-pw")])
         defer { _ = kamailio.stop() }

@@ -58,7 +58,7 @@ public final class CallLeg {
         let call = OutgoingCall(target: .sip(target), from: NameAddress(uri: .sip(line.account.aor)),
                                 to: NameAddress(uri: .sip(target)), callID: random.token(20) + "@dialtone",
                                 localTag: random.token(12), contact: contact)
-        self.session = InviteSession(outgoing: call, configuration: Self.sessionConfiguration())
+        self.session = InviteSession(outgoing: call, configuration: Self.sessionConfiguration(endpoint))
         self.media = OfferAnswerEngine(capabilities: Self.capabilities(line), sessionID: String(UInt32.random(in: 1...UInt32.max)), sessionVersion: 1)
         if let password = line.account.password {
             digest = DigestClient(username: line.account.authUser ?? line.account.aor.user ?? "", secret: .password(password),
@@ -78,12 +78,13 @@ public final class CallLeg {
         self.incomingCallID = try? invite.callID()
         var random = SystemRandom()
         self.session = InviteSession(incomingWithLocalTag: random.token(12), contact: NameAddress(uri: .sip(Self.contactURI(line))),
-                                     configuration: Self.sessionConfiguration())
+                                     configuration: Self.sessionConfiguration(endpoint))
         self.media = OfferAnswerEngine(capabilities: Self.capabilities(line), sessionID: String(UInt32.random(in: 1...UInt32.max)), sessionVersion: 1)
     }
 
-    static func sessionConfiguration() -> SessionConfiguration {
-        SessionConfiguration()
+    /// The session's timers are the endpoint's (TR-104 TimerT1/T2 reach the 2xx retransmission).
+    static func sessionConfiguration(_ endpoint: SIPEndpoint) -> SessionConfiguration {
+        SessionConfiguration(timers: endpoint.configuration.timers)
     }
 
     static func contactURI(_ line: LineRegistration) -> SIPURI {
@@ -271,7 +272,7 @@ public final class CallLeg {
             || target.host.description.lowercased() == line.account.registrar.host.description.lowercased() {
             destination = line.account.servers[min(line.boundServerIndex ?? 0, line.account.servers.count - 1)]
         }
-        let id = endpoint.sendRequest(request, to: destination) { [weak self] event in
+        let id = endpoint.sendRequest(request, to: destination, localPort: line.account.localPort) { [weak self] event in
             guard let self else { return }
             if request.method == .ack {
                 if event.isSynthesised { self.log("call \(self.id): ACK not sent: \(event)") }

@@ -59,6 +59,7 @@ extension LineAccount {
                   policy: RegistrationPolicy(expires: n.registerExpires, retryInterval: n.registerRetryInterval,
                                              loginRejectedInterval: n.timerLoginRejected, noLoginRetry: n.noLoginRetry),
                   keepAlive: keepAlive, keepAliveInterval: n.keepAliveEnabled ? n.keepAliveInterval : 0, seed: seed)
+        if n.userAgentPort != 0 { localPort = n.userAgentPort }
         let mapped = line.codecs.map { c in
             Codec(encodingName: c.sdpEncodingName, clockRate: UInt32(c.clockRate), channels: c.sdpChannels,
                   preferredPayloadType: c.staticPayloadType ?? 96)

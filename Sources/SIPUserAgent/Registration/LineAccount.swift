@@ -51,6 +51,9 @@ public struct LineAccount: Sendable {
     /// Seed of the back-off jitter (differs per line so lines do not retry in step).
     public var seed: UInt64
     public var inbound: InboundPolicy = .sourceFilter
+    /// The local port the line's requests leave from and its Contact names (TR-104 UserAgentPort);
+    /// nil: the daemon's first socket. dialtoned binds it.
+    public var localPort: UInt16? = nil
     /// The codecs offered and accepted, preferred first (the line's CodecList).
     public var codecs: [Codec] = [.pcmu, .pcma]
 

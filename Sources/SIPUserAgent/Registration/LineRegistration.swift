@@ -82,7 +82,7 @@ public final class LineRegistration {
         var random = SystemRandom()
         self.callID = random.token(20) + "@dialtone"
         self.fromTag = random.token(12)
-        let guess = Self.localContactGuess(endpoint: endpoint, transport: account.transport)
+        let guess = Self.localContactGuess(endpoint: endpoint, transport: account.transport, port: account.localPort)
         self.contactHost = guess.host
         self.contactPort = guess.port
         if account.password != nil {
@@ -136,7 +136,7 @@ public final class LineRegistration {
     /// Registers again at once (the WAN link or address changed): the Contact is guessed anew from
     /// the local addresses, the registrar's view corrects it.
     public func networkChanged(reason: String) {
-        let guess = Self.localContactGuess(endpoint: endpoint, transport: account.transport)
+        let guess = Self.localContactGuess(endpoint: endpoint, transport: account.transport, port: account.localPort)
         if guess.host != contactHost || guess.port != contactPort {
             if machine.isRegistered(now: endpoint.currentTime) { noteStale(contactURI) }
             contactHost = guess.host
@@ -198,7 +198,7 @@ public final class LineRegistration {
     private func send(attempt: UInt64, server: Int, expires: Int, withCredentials: Bool) {
         let request = makeRegister(expires: expires, withCredentials: withCredentials)
         let destination = account.servers[min(server, account.servers.count - 1)]
-        let id = endpoint.sendRequest(request, to: destination) { [weak self] event in
+        let id = endpoint.sendRequest(request, to: destination, localPort: account.localPort) { [weak self] event in
             self?.handle(event, attempt: attempt, expires: expires)
         }
         inFlight = id
@@ -448,7 +448,7 @@ public final class LineRegistration {
         case .none:
             return
         case .crlf:
-            guard let target = boundTarget, endpoint.sendKeepAlive(to: target) else {
+            guard let target = boundTarget, endpoint.sendKeepAlive(to: target, localPort: account.localPort) else {
                 // The connection to the registrar is gone (TCP/TLS): the binding's flow with it.
                 apply(machine.registerAgain(now: endpoint.currentTime, reason: "connection to the registrar lost"))
                 return
@@ -469,7 +469,8 @@ public final class LineRegistration {
                 target = SIPURI(host: host, port: bound.address.port)
                 if bound.transport != .udp { target.parameters.append(Parameter("transport", bound.transport.rawValue)) }
             }
-            _ = endpoint.sendRequest(SIPMessage(method: .options, uri: .sip(account.registrar), headers: h), to: target) { [weak self] event in
+            _ = endpoint.sendRequest(SIPMessage(method: .options, uri: .sip(account.registrar), headers: h), to: target,
+                                     localPort: account.localPort) { [weak self] event in
                 // No answer, or the port is closed (ICMP): the server may be gone; three such in a
                 // row (like an ATA's "max lost") and the line registers again. Any response, even
                 // 404 or 405, shows it is there.
@@ -489,8 +490,9 @@ public final class LineRegistration {
     /// The Contact before the registrar has told us anything: the address of the bound socket for
     /// the transport, or, on a wildcard socket, the first non-loopback IPv4 address of the host
     /// (else 127.0.0.1).
-    static func localContactGuess(endpoint: SIPEndpoint, transport: TransportKind) -> (host: String, port: UInt16) {
-        let bound = endpoint.localAddresses.first { $0.transport == transport } ?? endpoint.localAddresses.first
+    static func localContactGuess(endpoint: SIPEndpoint, transport: TransportKind, port: UInt16? = nil) -> (host: String, port: UInt16) {
+        let bound = endpoint.localAddresses.first { $0.transport == transport && (port == nil || $0.address.port == port) }
+            ?? endpoint.localAddresses.first { $0.transport == transport } ?? endpoint.localAddresses.first
         guard let address = bound?.address else { return ("127.0.0.1", 5060) }
         let host = address.host
         if host != "0.0.0.0" && host != "::" { return (host, address.port) }
