@@ -136,6 +136,12 @@ public final class SIPEndpoint {
         for a in addresses {
             switch a.transport {
             case .udp:
+                // A socket already bound to this very address is kept (a reload that rebinds the
+                // same addresses must not find its own port "in use").
+                if a.port != 0, let kept = udpSockets.first(where: { $0.local.port == a.port && SocketAddress(host: a.host, port: a.port) == $0.local }) {
+                    freshUDP.append(kept)
+                    continue
+                }
                 do { freshUDP.append(try UDPSocket(host: a.host, port: a.port)) } catch {
                     throw EndpointError("\(a): \(error)")
                 }

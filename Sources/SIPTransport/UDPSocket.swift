@@ -37,6 +37,26 @@ public final class UDPSocket {
         var buffer = UDPSocket.receiveBufferBytes
         _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer, socklen_t(MemoryLayout<Int32>.size))
         var storage = address.storage
+        if port != 0 {
+            // SO_REUSEADDR (needed so the endpoint's connected flows can share the port) would also
+            // let this socket share the port with another process's socket there, which then
+            // silently loses its traffic to us. A plain bind first tells "in use" apart.
+            let probe = socket(address.family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            if probe >= 0 {
+                if address.family == AF_INET6 {
+                    _ = setsockopt(probe, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &one, socklen_t(MemoryLayout<Int32>.size))
+                }
+                let probed = withUnsafePointer(to: &storage) { p in
+                    p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(probe, $0, address.length) }
+                }
+                let err = errno
+                close(probe)
+                if probed != 0 && err == EADDRINUSE {
+                    close(fd)
+                    throw Failure(description: "bind \(address): Address already in use")
+                }
+            }
+        }
         let rc = withUnsafePointer(to: &storage) { p in
             p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, address.length) }
         }

@@ -143,6 +143,36 @@ struct CallInteropTests {
         #expect(s.daemon.waitForCall(id, "ended", timeout: 10))
     }
 
+    /// Two lines of the same dialtoned call each other through the ISP: both legs share the
+    /// Call-ID, so requests must be told apart by their tags (§12.2.2).
+    @Test func twoLinesOfOneDaemonCallEachOther() throws {
+        try #require(KamailioISP.executable != nil, "kamailio is not installed (make deps)")
+        var options = KamailioISP.Options(role: .proxy, subscribers: [.init("alice", "alice-pw"), .init("dave", "dave-pw")])
+        options.domain = "isp.test"
+        let kamailio = try KamailioISP(options)
+        defer { _ = kamailio.stop() }
+        let daemon = try LineDaemon(voice: voiceService(proxy: "127.0.0.1", port: kamailio.port, domain: "isp.test",
+                                                        clients: [("line1", "alice", "alice-pw"), ("line2", "dave", "dave-pw")]))
+        defer { daemon.stop() }
+        #expect(daemon.waitForStatus("line1", "Up", timeout: 10) && daemon.waitForStatus("line2", "Up", timeout: 10), "\(daemon.output)")
+        let placed = daemon.dialtone(["call", "line1", "sip:dave@isp.test"])
+        let outgoing = try #require(placed.reply?["call"]?["id"]?.intValue, "\(placed.text)")
+        let incoming = try #require(daemon.waitForNewestCall(line: "line2", timeout: 10), "\(daemon.output.suffix(2000))")
+        #expect(daemon.waitForCall(incoming.id, "ringing", timeout: 5))
+        #expect(daemon.dialtone(["answer", "line2"]).status == 0)
+        #expect(daemon.waitForCall(outgoing, "established", timeout: 10), "\(daemon.calls())")
+        #expect(daemon.waitForCall(incoming.id, "established", timeout: 10), "\(daemon.calls())")
+        // Still up after the ACK's wait (an ACK delivered to the wrong leg ends the call at 64·T1;
+        // a few seconds show the ACK was taken).
+        usleep(1_500_000)
+        #expect(daemon.callState(incoming.id) == "established")
+        #expect(daemon.dialtone(["hangup", "line1"]).status == 0)
+        #expect(daemon.waitForCall(outgoing, "ended", timeout: 10))
+        #expect(daemon.waitForCall(incoming.id, "ended", timeout: 10), "the BYE reached line2's leg: \(daemon.calls())")
+        let reason = daemon.calls().first { $0["id"]?.intValue == incoming.id }?["reason"]?.stringValue ?? ""
+        #expect(reason.contains("remote"), "\(reason)")
+    }
+
     @Test func commandsForNothingAreRefused() throws {
         let s = try setUp(bobAnswers: .auto)
         defer { s.stop() }

@@ -85,6 +85,17 @@ struct CallSIPpInteropTests {
         #expect(finished(sipp, timeout: 60) == nil, "\(daemon.output.suffix(2000))")
     }
 
+    /// The line's password answers only its own provider: a host the user (or a 3xx) pointed at
+    /// that challenges the INVITE gets no digest response, and the call fails.
+    @Test func aForeignChallengeIsNotAnsweredWithTheLinesPassword() throws {
+        let (kamailio, daemon) = try line()
+        defer { daemon.stop(); _ = kamailio.stop() }
+        let (sipp, id) = try call(daemon, scenario: "challenge-uas.xml")
+        #expect(daemon.waitForCall(id, "ended", timeout: 10), "\(daemon.calls())")
+        #expect(finished(sipp) == nil, "a second (credentialed) INVITE reached the foreign host: \(daemon.output.suffix(2000))")
+        #expect(daemon.output.contains("not the line's provider; not answered"), "\(daemon.output.suffix(2000))")
+    }
+
     @Test func failuresAreReportedAsTheReason() throws {
         let (kamailio, daemon) = try line()
         defer { daemon.stop(); _ = kamailio.stop() }

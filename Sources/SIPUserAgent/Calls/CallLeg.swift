@@ -55,9 +55,13 @@ public final class CallLeg {
         self.startedAt = endpoint.currentTime
         var random = SystemRandom()
         let contact = NameAddress(uri: .sip(Self.contactURI(line)))
+        let tag = random.token(12)
+        let id = random.token(20) + "@dialtone"
+        self.localTag = tag
+        self.ownCallID = id
         let call = OutgoingCall(target: .sip(target), from: NameAddress(uri: .sip(line.account.aor)),
-                                to: NameAddress(uri: .sip(target)), callID: random.token(20) + "@dialtone",
-                                localTag: random.token(12), contact: contact)
+                                to: NameAddress(uri: .sip(target)), callID: id,
+                                localTag: tag, contact: contact)
         self.session = InviteSession(outgoing: call, configuration: Self.sessionConfiguration(endpoint))
         self.media = OfferAnswerEngine(capabilities: Self.capabilities(line), sessionID: String(UInt32.random(in: 1...UInt32.max)), sessionVersion: 1)
         if let password = line.account.password {
@@ -75,9 +79,12 @@ public final class CallLeg {
         self.remote = (try? invite.from())?.uri.description ?? "?"
         self.state = .incoming
         self.startedAt = endpoint.currentTime
-        self.incomingCallID = try? invite.callID()
         var random = SystemRandom()
-        self.session = InviteSession(incomingWithLocalTag: random.token(12), contact: NameAddress(uri: .sip(Self.contactURI(line))),
+        let tag = random.token(12)
+        self.localTag = tag
+        self.ownCallID = (try? invite.callID()) ?? ""
+        self.remoteInviteTag = (try? invite.from())?.tag
+        self.session = InviteSession(incomingWithLocalTag: tag, contact: NameAddress(uri: .sip(Self.contactURI(line))),
                                      configuration: Self.sessionConfiguration(endpoint))
         self.media = OfferAnswerEngine(capabilities: Self.capabilities(line), sessionID: String(UInt32.random(in: 1...UInt32.max)), sessionVersion: 1)
     }
@@ -106,7 +113,31 @@ public final class CallLeg {
 
     // MARK: Commands
 
+    /// The longest a call may ring before it is given up: an incoming one gets 480, an outgoing
+    /// one is cancelled (no peer, lost CANCEL or a forgotten handset must not hold the line).
+    public static let maxRingSeconds: Int64 = 180
+    private var ringTimer: EndpointTaskID?
+
+    private func armRingTimer() {
+        ringTimer = endpoint.schedule(at: endpoint.currentTime + .seconds(Self.maxRingSeconds)) { [weak self] in
+            guard let self else { return }
+            self.ringTimer = nil
+            let now = self.endpoint.currentTime
+            switch self.session.phase {
+            case .incoming:
+                self.log("call \(self.id): not answered in \(Self.maxRingSeconds) s")
+                self.apply(self.session.reject(status: 480, reason: "Temporarily Unavailable (no answer)", now: now))
+            case .calling:
+                self.log("call \(self.id): no answer in \(Self.maxRingSeconds) s; cancelling")
+                self.apply(self.session.cancel(now: now))
+            default:
+                break
+            }
+        }
+    }
+
     func start() {
+        armRingTimer()
         do {
             let offer = try media.createOffer()
             apply(session.start(offer: SessionBody(sdp: offer.serialized()), now: endpoint.currentTime))
@@ -118,6 +149,7 @@ public final class CallLeg {
 
     /// Incoming INVITE (inside the transaction-user callback).
     func received(invite: SIPMessage) {
+        armRingTimer()
         deferResponses = true
         apply(session.receivedRequest(invite, now: endpoint.currentTime))
         deferResponses = false
@@ -135,7 +167,7 @@ public final class CallLeg {
     }
 
     public func answer() -> Bool {
-        guard state == .incoming || state == .ringing else { return false }
+        guard direction == .incoming, session.phase == .incoming else { return false }
         let now = endpoint.currentTime
         do {
             let body: SessionBody
@@ -154,36 +186,39 @@ public final class CallLeg {
         }
     }
 
-    /// Hangs up: CANCEL before an answer, BYE after, a 603 for an incoming call not answered.
+    /// Hangs up in whatever phase: CANCEL before an answer, 603 for an incoming call not answered,
+    /// BYE after (a BYE that waits for the ACK of our 2xx goes when it arrives).
     public func hangUp() {
-        let now = endpoint.currentTime
-        switch state {
-        case .calling, .ringing, .early:
-            if direction == .outgoing { apply(session.cancel(now: now)) } else { apply(session.reject(status: 603, reason: "Decline", now: now)) }
-        case .incoming:
-            apply(session.reject(status: 603, reason: "Decline", now: now))
-        case .established, .held:
-            apply(session.hangUp(now: now))
-        case .ended:
-            break
-        }
+        guard state != .ended else { return }
+        apply(session.hangUp(now: endpoint.currentTime))
     }
 
     public func hold() -> Bool {
         guard state == .established, let offer = try? media.hold() else { return false }
-        apply(session.hold(offer: SessionBody(sdp: offer.serialized()), now: endpoint.currentTime))
-        holdRequested = true
-        return true
+        return modify(session.hold(offer: SessionBody(sdp: offer.serialized()), now: endpoint.currentTime), holding: true)
     }
 
     public func resume() -> Bool {
         guard state == .held, let offer = try? media.resume() else { return false }
-        apply(session.resume(offer: SessionBody(sdp: offer.serialized()), now: endpoint.currentTime))
-        holdRequested = false
+        return modify(session.resume(offer: SessionBody(sdp: offer.serialized()), now: endpoint.currentTime), holding: false)
+    }
+
+    /// A re-INVITE the session may refuse (one of ours or the peer's still pending): then the SDP
+    /// engine's offer is rolled back and the command reports failure.
+    private func modify(_ actions: [SessionAction], holding: Bool) -> Bool {
+        guard actions.contains(where: { if case .sendRequest = $0 { return true } else { return false } }) else {
+            media.rollback()
+            apply(actions)
+            return false
+        }
+        holdRequested = holding
+        apply(actions)
         return true
     }
 
     private var holdRequested = false
+    /// Whether our INVITE went to the line's own server (outbound proxy, proxy or registrar).
+    private var sentViaLineServer = false
     private var pendingOffer: SessionBody?
 
     // MARK: Actions
@@ -200,7 +235,11 @@ public final class CallLeg {
             if let inviteTransaction { _ = endpoint.cancel(inviteTransaction) }
         case .sendResponse(let response, let request):
             if deferResponses {
-                endpoint.schedule(at: endpoint.currentTime) { [weak self] in self?.sendResponse(response, for: request) }
+                // The endpoint, not the leg: a leg forgotten before the next turn still answers.
+                let endpoint = self.endpoint
+                endpoint.schedule(at: endpoint.currentTime) { [unowned endpoint] in
+                    if !endpoint.forward(response, for: request) { _ = endpoint.sendResponseStatelessly(response) }
+                }
             } else {
                 sendResponse(response, for: request)
             }
@@ -246,7 +285,8 @@ public final class CallLeg {
         case .requestReceived(let request):
             let status = request.method == .options || request.method == .info ? 200 : 501
             if deferResponses {
-                endpoint.schedule(at: endpoint.currentTime) { [weak self] in _ = self?.endpoint.respond(to: request, status: status) }
+                let endpoint = self.endpoint
+                endpoint.schedule(at: endpoint.currentTime) { [unowned endpoint] in _ = endpoint.respond(to: request, status: status) }
             } else {
                 _ = endpoint.respond(to: request, status: status)
             }
@@ -267,8 +307,10 @@ public final class CallLeg {
         // A target in the line's own domain (or a bare number) goes through the line's proxy; a
         // target elsewhere (a contact a 3xx pointed to) is reached directly, per RFC 3263.
         var destination: SIPURI? = nil
-        if initial, case .sip(let target)? = request.requestLine?.uri,
-           target.host.description.lowercased() == line.account.aor.host.description.lowercased()
+        // With an OutboundProxy configured, every out-of-dialog request goes there (§8.1.2).
+        if initial, !line.account.servers.isEmpty, case .sip(let target)? = request.requestLine?.uri,
+           line.account.hasOutboundProxy
+            || target.host.description.lowercased() == line.account.aor.host.description.lowercased()
             || target.host.description.lowercased() == line.account.registrar.host.description.lowercased() {
             destination = line.account.servers[min(line.boundServerIndex ?? 0, line.account.servers.count - 1)]
         }
@@ -282,7 +324,10 @@ public final class CallLeg {
             if case .provisional(let m) = event { self.apply(self.session.receivedResponse(m, now: self.endpoint.currentTime)); return }
             self.apply(self.session.receivedResponse(event.response, now: self.endpoint.currentTime))
         }
-        if initial { inviteTransaction = id }
+        if initial {
+            inviteTransaction = id
+            sentViaLineServer = destination != nil
+        }
     }
 
     private func sendResponse(_ response: SIPMessage, for request: SIPMessage) {
@@ -326,6 +371,15 @@ public final class CallLeg {
         for value in challenge.headers.values(proxy ? .proxyAuthenticate : .wwwAuthenticate) {
             if let c = try? DigestChallenge(parsing: value) { challenges.append(c) }
         }
+        // The line's password answers only its own provider: the request went through the line's
+        // server, or the realm is one its registrar used. A host a 3xx or a typed URI pointed at
+        // gets no digest response to attack offline.
+        let realms = Set(challenges.map(\.realm))
+        guard sentViaLineServer || (!realms.isEmpty && realms.isSubset(of: Set(line.registrationRealms))) else {
+            log("call \(id): challenged by \(realms.sorted().joined(separator: ", ")), not the line's provider; not answered")
+            finish(.failed(status: challenge.statusCode ?? 401))
+            return
+        }
         guard var client = digest, let method = request.method, let uri = request.requestLine?.uri.description else {
             log("call \(id): challenged (\(challenge.statusCode ?? 0)) and the line has no credentials")
             apply(session.hangUp(now: now))
@@ -347,6 +401,8 @@ public final class CallLeg {
         guard state != .ended else { return }
         for (_, task) in timers { endpoint.cancelScheduled(task) }
         timers = [:]
+        if let ringTimer { endpoint.cancelScheduled(ringTimer) }
+        ringTimer = nil
         endReason = reason
         log("call \(id): ended (\(reason))")
         setState(.ended)
@@ -354,18 +410,25 @@ public final class CallLeg {
     }
 
     private func setState(_ s: State) {
-        guard s != state else { return }
+        guard s != state, state != .ended else { return }
         state = s
         onChange?(self)
     }
 
-    /// Whether `request` (in a dialog, or an ACK/CANCEL) belongs to this call.
-    func owns(_ request: SIPMessage) -> Bool {
-        guard let callID = try? request.callID() else { return false }
-        if let dialog = session.dialog { return dialog.id.callID == callID }
-        if let early = session.earlyDialogs.first { return early.id.callID == callID }
-        return self.callID == callID || incomingCallID == callID
-    }
+    /// Our tag in this call's dialogs (From of our INVITE, or the To tag we gave).
+    let localTag: String
+    /// The Call-ID of the call (ours, or the caller's).
+    let ownCallID: String
+    /// The caller's From tag (incoming calls).
+    private var remoteInviteTag: String?
 
-    var incomingCallID: String?
+    /// Whether `request` from the peer belongs to this call: same Call-ID and our tag as its To tag
+    /// (§12.2.2; two of our own lines calling each other share the Call-ID, not the tags). Without a
+    /// To tag (the caller's CANCEL or a retransmitted INVITE): an incoming call with the caller's
+    /// From tag.
+    func owns(_ request: SIPMessage) -> Bool {
+        guard let callID = try? request.callID(), callID == ownCallID else { return false }
+        if let toTag = (try? request.to())?.tag { return toTag == localTag }
+        return direction == .incoming && (try? request.from())?.tag == remoteInviteTag
+    }
 }

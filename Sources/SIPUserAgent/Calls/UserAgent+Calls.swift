@@ -73,6 +73,9 @@ extension UserAgent {
     /// A request that belongs to a call (in a dialog, or the CANCEL/ACK of its INVITE), decided here;
     /// nil when it belongs to none.
     func decideForCalls(_ request: SIPMessage) -> StatelessResponder.Decision? {
+        // A CANCEL is matched to its INVITE's server transaction by the endpoint (§9.2: branch and
+        // all), which then hands the INVITE to `receivedCancel`.
+        if request.method == .cancel { return nil }
         guard let leg = calls.first(where: { $0.state != .ended && $0.owns(request) }) else { return nil }
         if request.method == .invite, ((try? request.to())?.tag == nil) { return nil } // a new call with a reused Call-ID
         leg.received(request: request, insideTransactionUser: true)

@@ -60,6 +60,7 @@ extension LineAccount {
                                              loginRejectedInterval: n.timerLoginRejected, noLoginRetry: n.noLoginRetry),
                   keepAlive: keepAlive, keepAliveInterval: n.keepAliveEnabled ? n.keepAliveInterval : 0, seed: seed)
         if n.userAgentPort != 0 { localPort = n.userAgentPort }
+        hasOutboundProxy = !(n.outboundProxy ?? "").isEmpty
         let mapped = line.codecs.map { c in
             Codec(encodingName: c.sdpEncodingName, clockRate: UInt32(c.clockRate), channels: c.sdpChannels,
                   preferredPayloadType: c.staticPayloadType ?? 96)

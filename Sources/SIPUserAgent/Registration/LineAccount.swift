@@ -54,6 +54,8 @@ public struct LineAccount: Sendable {
     /// The local port the line's requests leave from and its Contact names (TR-104 UserAgentPort);
     /// nil: the daemon's first socket. dialtoned binds it.
     public var localPort: UInt16? = nil
+    /// Whether `servers` starts with a configured OutboundProxy (all out-of-dialog requests go there).
+    public var hasOutboundProxy = false
     /// The codecs offered and accepted, preferred first (the line's CodecList).
     public var codecs: [Codec] = [.pcmu, .pcma]
 

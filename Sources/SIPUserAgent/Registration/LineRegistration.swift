@@ -59,6 +59,9 @@ public final class LineRegistration {
     /// sent once, then recomputed per realm for a further send.
     private var pendingCredentials: [(HeaderName, String)] = []
     private var pendingRealms: [String] = []
+    /// The digest realms the line's registrar challenged with (calls answer only these realms when
+    /// the request did not go through the line's server).
+    public private(set) var registrationRealms: [String] = []
     private var pendingHeader: HeaderName = .authorization
     private var freshCredentials = false
     private var timer: EndpointTaskID?
@@ -385,6 +388,9 @@ public final class LineRegistration {
             let answers = try client.respond(to: challenges, method: "REGISTER", uri: account.registrar.description)
             pendingCredentials = answers.map { (answerHeader, $0.headerValue) }
             pendingRealms = answers.map(\.realm)
+            for realm in pendingRealms where !registrationRealms.contains(realm) && registrationRealms.count < 8 {
+                registrationRealms.append(realm)
+            }
             pendingHeader = answerHeader
             freshCredentials = true
             return (!answers.isEmpty, stale)
