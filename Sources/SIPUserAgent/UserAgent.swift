@@ -50,8 +50,12 @@ public final class UserAgent {
         return affected.map(\.account.name)
     }
 
-    /// Unregisters every line; `completion` runs once all have finished (or at once without lines).
+    /// Hangs up every call and unregisters every line; `completion` runs once the lines have finished
+    /// (or at once without lines).
     public func stop(completion: @escaping () -> Void) {
+        // Calls first: CANCEL, 603 or BYE for each (their transactions carry on while the lines
+        // unregister).
+        for leg in calls where leg.state != .ended { leg.hangUp() }
         var left = lines.count
         guard left > 0 else { completion(); return }
         for line in lines {

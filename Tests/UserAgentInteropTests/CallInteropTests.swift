@@ -173,6 +173,17 @@ struct CallInteropTests {
         #expect(reason.contains("remote"), "\(reason)")
     }
 
+    /// SIGTERM with a call up: the call is hung up (BYE) before the lines unregister.
+    @Test func shutdownHangsUpTheCall() throws {
+        let s = try setUp(bobAnswers: .auto)
+        defer { s.stop() }
+        let id = try call(s)
+        #expect(s.daemon.waitForCall(id, "established", timeout: 10))
+        #expect(s.bob.waitForEvent("CALL_ESTABLISHED", timeout: 10) != nil)
+        #expect(s.daemon.terminate() == 0, "\(s.daemon.output.suffix(1500))")
+        #expect(s.bob.waitForEvent("CALL_CLOSED", timeout: 10) != nil, "\(s.bob.historySummary)")
+    }
+
     @Test func commandsForNothingAreRefused() throws {
         let s = try setUp(bobAnswers: .auto)
         defer { s.stop() }

@@ -283,12 +283,20 @@ public final class CallLeg {
         case .needsCredentials(let challenge, let request):
             authorize(challenge: challenge, request: request)
         case .requestReceived(let request):
-            let status = request.method == .options || request.method == .info ? 200 : 501
+            // OPTIONS and INFO are fine; another method we know but do not take in a call is 405
+            // with what we allow (§8.2.1); one we do not know at all, 501.
+            let status: Int
+            switch request.method {
+            case .options?, .info?: status = 200
+            case .refer?, .notify?, .message?, .subscribe?, .publish?, .register?: status = 405
+            default: status = 501
+            }
+            let allow = status == 405 ? [HeaderField(name: .allow, value: "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, PRACK, INFO")] : []
             if deferResponses {
                 let endpoint = self.endpoint
-                endpoint.schedule(at: endpoint.currentTime) { [unowned endpoint] in _ = endpoint.respond(to: request, status: status) }
+                endpoint.schedule(at: endpoint.currentTime) { [unowned endpoint] in _ = endpoint.respond(to: request, status: status, headers: allow) }
             } else {
-                _ = endpoint.respond(to: request, status: status)
+                _ = endpoint.respond(to: request, status: status, headers: allow)
             }
         case .ended(let reason):
             finish(reason)
